@@ -1,0 +1,1 @@
+//! Inventory: lockfiles and node_modules → exact packages (name, version, integrity, origin).

@@ -1,0 +1,1 @@
+//! Policy: identity rules, pins and exclusions, and the publishing-history engine; pure.

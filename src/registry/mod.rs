@@ -1,0 +1,1 @@
+//! Registry: HTTP client, wire types (tolerant subsets of the registry's responses), cache.

@@ -1,0 +1,1 @@
+//! Reports: one model, renderers (text, JSON, SARIF, GitHub) that only read it.

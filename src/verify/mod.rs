@@ -1,0 +1,1 @@
+//! Verification: pure, clock-free checks that return `Verified*` values only they can build.
