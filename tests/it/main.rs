@@ -3,3 +3,4 @@
 
 mod cli;
 mod registry_signatures;
+mod trust;
