@@ -129,8 +129,9 @@ impl RegistrySignatureFailure {
             Self::KeyUnknown { keyid } => Finding::new(
                 "registry-key-unknown",
                 format!(
-                    "the registry signature names key {keyid}, which is not pinned; \
-                     run `npm-provenance trust-roots update` to refresh the npm keys"
+                    "the registry signature names key {keyid}, which is not among the trusted \
+                     npm keys (pinned or --npm-keys); run `npm-provenance trust-roots update` \
+                     to refresh the pinned keys"
                 ),
             ),
             Self::KeyExpired { .. } => Finding::new("registry-key-expired", self.to_string()),

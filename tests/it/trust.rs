@@ -90,6 +90,13 @@ fn show_text_lists_everything_pinned() {
     );
     assert!(key_line(DHQ8, "npm:signatures").contains("2025-01-13T00:00:00Z .. open"));
     assert!(key_line(DHQ8, "npm:attestations").contains("2025-01-13T00:00:00Z .. open"));
+
+    // --output writes the same report to a file, nothing to stdout.
+    let file = temp_file("show.txt", b"");
+    let out = show(&["--output", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
 }
 
 #[test]
