@@ -277,3 +277,62 @@ fn show_rejects_report_only_formats() {
     let out = show(&["--format", "sarif"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn every_real_trusted_root_and_key_file_in_the_corpus_parses() {
+    use npm_provenance::trust::npm_keys::{KeySource, NpmKeys};
+    use npm_provenance::trust::trusted_root::TrustedRoot;
+    let Some(dir) = npm_provenance_testkit::corpus::corpus_dir("trust_corpus_files") else {
+        return;
+    };
+    for rel in [
+        "trust-roots/sigstore-root-signing/targets/trusted_root.json",
+        "trust-roots/sigstore-root-signing/history/trusted_root.2023-04-04.json",
+        "trust-roots/sigstore-root-signing/history/trusted_root.2025-01-21.json",
+        "trust-roots/sigstore-root-signing/history/trusted_root.2025-07-07.json",
+        "pkg-registry/trusted-root.json",
+        "gh-cli/attestation-test-data/trusted_root.json",
+        "sigstore-go/examples/trusted-root-public-good.json",
+        "sigstore-go/testing-data/trusted-roots/scaffolding.json",
+        "sigstore-go/testing-data/trusted-roots/public-key-validity.json",
+        "sigstore-go/testing-data/trusted-roots/public-good.json",
+        "sigstore-python/assets/trusted_root/trustedroot.v1.json",
+        "sigstore-python/assets/trusted_root/trustedroot.v1.local_tlog_ed25519_rekor-tiles.json",
+        "sigstore-dotnet/samples-data/trusted_root.json",
+    ] {
+        let bytes = std::fs::read(dir.join(rel)).unwrap();
+        let root = TrustedRoot::from_json(&bytes).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        // Every root can time something: a transparency log or a timestamp authority.
+        assert!(
+            !root.tlogs.is_empty() || !root.timestamp_authorities.is_empty(),
+            "{rel}: neither tlogs nor TSAs"
+        );
+    }
+    // The current root-signing target is the embedded one, byte for byte.
+    let current =
+        std::fs::read(dir.join("trust-roots/sigstore-root-signing/targets/trusted_root.json"))
+            .unwrap();
+    assert_eq!(current, trust::PRODUCTION_TRUSTED_ROOT.as_bytes());
+
+    for (rel, n) in [
+        (
+            "trust-roots/sigstore-root-signing/targets/registry.npmjs.org/keys.json",
+            4,
+        ),
+        (
+            "trust-roots/sigstore-root-signing/history/registry.npmjs.org-keys.2024-06-19.json",
+            2,
+        ),
+        ("pkg-registry/npm-attestation-keys.json", 4),
+        ("derived/npm-v1-keys.from-corepack.json", 4),
+        (
+            "derived/npm-v1-keys.before-2025-01-27.from-corepack.json",
+            2,
+        ),
+    ] {
+        let bytes = std::fs::read(dir.join(rel)).unwrap();
+        let keys = NpmKeys::from_json(&bytes, KeySource::UserFile(rel.into()))
+            .unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert_eq!(keys.keys.len(), n, "{rel}");
+    }
+}
