@@ -448,15 +448,11 @@ mod tests {
 
     #[test]
     fn keyid_mismatch_is_rejected() {
-        let json = NPM_KEYS_SWAPPED();
-        let err = NpmKeys::from_json(json.as_bytes(), KeySource::Pinned).unwrap_err();
+        // The first entry names DhQ8… but carries the jl3b… key.
+        let swapped = super::super::NPM_KEYS.replacen(JL3B, DHQ8, 1);
+        let err = NpmKeys::from_json(swapped.as_bytes(), KeySource::Pinned).unwrap_err();
         assert!(err.0.contains("does not match its key"), "{err}");
         assert!(err.0.starts_with("keys[0]"), "{err}");
-    }
-
-    #[allow(non_snake_case)]
-    fn NPM_KEYS_SWAPPED() -> String {
-        super::super::NPM_KEYS.replacen(JL3B, DHQ8, 1)
     }
 
     #[test]
