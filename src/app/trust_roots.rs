@@ -5,6 +5,7 @@ use crate::cli::{Format, OutputArgs, TrustArgs};
 use crate::error::{exit, AppError};
 use crate::trust::npm_keys::{KeySource, NpmKeys};
 use crate::trust::trusted_root::{CertificateAuthority, TransparencyLog, TrustedRoot, ValidFor};
+use crate::trust::tuf_root::TufRootInfo;
 use crate::util::escape_text;
 use jiff::Timestamp;
 use serde::Serialize;
@@ -25,7 +26,9 @@ pub fn show(output: OutputArgs, trust: TrustArgs) -> Result<u8, AppError> {
     let root = TrustedRoot::from_json(root_json.as_bytes())
         .map_err(|e| AppError::parse(source_path(&root_source, "trusted_root.json"), e.0))?;
     let keys = load_npm_keys(&trust)?;
-    let doc = ShowDoc::new(root, root_source, &keys);
+    let tuf =
+        TufRootInfo::embedded().map_err(|e| AppError::parse("<embedded tuf-root.json>", e.0))?;
+    let doc = ShowDoc::new(root, root_source, &keys, tuf);
     let bytes = match format {
         Format::Json => {
             let mut s = serde_json::to_string_pretty(&doc)
@@ -108,6 +111,15 @@ struct ShowDoc {
     schema: &'static str,
     sigstore: SigstoreDoc,
     npm_keys: NpmKeysDoc,
+    /// The embedded TUF root `trust-roots update` starts from.
+    tuf_root: TufRootDoc,
+}
+
+#[derive(Serialize)]
+struct TufRootDoc {
+    source: Source,
+    #[serde(flatten)]
+    info: TufRootInfo,
 }
 
 #[derive(Serialize)]
@@ -134,7 +146,7 @@ struct NpmKeyDoc {
 }
 
 impl ShowDoc {
-    fn new(root: TrustedRoot, root_source: Source, keys: &NpmKeys) -> ShowDoc {
+    fn new(root: TrustedRoot, root_source: Source, keys: &NpmKeys, tuf: TufRootInfo) -> ShowDoc {
         let keys_source = match &keys.source {
             KeySource::UserFile(p) => Source::File(p.clone()),
             _ => Source::Embedded,
@@ -159,6 +171,10 @@ impl ShowDoc {
                         valid_until: k.valid_until,
                     })
                     .collect(),
+            },
+            tuf_root: TufRootDoc {
+                source: Source::Embedded,
+                info: tuf,
             },
         }
     }
@@ -200,6 +216,11 @@ fn render_text(doc: &ShowDoc) -> String {
             window(k.valid_from, k.valid_until)
         );
     }
+    let _ = writeln!(
+        out,
+        "\nTUF root (embedded): version {}, expires {}",
+        doc.tuf_root.info.version, doc.tuf_root.info.expires
+    );
     out
 }
 

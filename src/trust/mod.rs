@@ -12,3 +12,4 @@ pub const TUF_ROOT: &str = include_str!("../../trust-roots/tuf-root.json");
 
 pub mod npm_keys;
 pub mod trusted_root;
+pub mod tuf_root;

@@ -76,6 +76,7 @@ fn show_text_lists_everything_pinned() {
     assert!(text.contains("https://ctfe.sigstore.dev/2022"));
     assert!(text.contains("https://timestamp.sigstore.dev/api/v1/timestamp"));
     assert!(text.contains("npm registry keys (embedded, pinned)"));
+    assert!(text.contains("TUF root (embedded): version 16, expires 2027-04-22T19:27:31Z"));
     let key_line = |id: &str, usage: &str| {
         text.lines()
             .find(|l| l.contains(id) && l.contains(usage))
@@ -143,6 +144,9 @@ fn show_json_schema_and_content() {
     assert_eq!(v2["key_details"], "PKIX_ED25519");
     assert_eq!(sig["ctlogs"].as_array().unwrap().len(), 2);
     assert_eq!(sig["timestamp_authorities"].as_array().unwrap().len(), 1);
+
+    assert_eq!(doc["tuf_root"]["version"], 16);
+    assert_eq!(doc["tuf_root"]["expires"], "2027-04-22T19:27:31Z");
 
     let keys = &doc["npm_keys"];
     assert_eq!(keys["source"], "embedded");
