@@ -2,3 +2,5 @@
 //! corpus location, the test Sigstore and the fixture registry.
 
 mod cli;
+mod registry_signatures;
+mod trust;
