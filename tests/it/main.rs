@@ -2,5 +2,6 @@
 //! corpus location, the test Sigstore and the fixture registry.
 
 mod cli;
+mod corpus_bundles;
 mod registry_signatures;
 mod trust;
