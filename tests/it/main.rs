@@ -2,3 +2,4 @@
 //! corpus location, the test Sigstore and the fixture registry.
 
 mod cli;
+mod inventory;
