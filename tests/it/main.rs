@@ -3,5 +3,6 @@
 
 mod cli;
 mod corpus_bundles;
+mod inventory;
 mod registry_signatures;
 mod trust;
