@@ -30,6 +30,8 @@ pub const MAX_TRUSTED_ROOT_BYTES: usize = 1024 * 1024;
 /// [`SignerPolicy`].
 pub struct SigstoreTrust {
     verifier: Verifier,
+    /// Base64 key ids of the transparency logs of the root (to name an unknown log clearly).
+    log_ids: Vec<String>,
 }
 
 impl std::fmt::Debug for SigstoreTrust {
@@ -70,7 +72,12 @@ impl SigstoreTrust {
             ));
         }
         let verifier = Verifier::new(&root).map_err(|e| map_error(&e))?;
-        Ok(SigstoreTrust { verifier })
+        let log_ids = root
+            .tlogs
+            .iter()
+            .map(|t| t.log_id.key_id.to_base64())
+            .collect();
+        Ok(SigstoreTrust { verifier, log_ids })
     }
 }
 
@@ -153,6 +160,18 @@ pub fn verify_bundle(
         certificates.truncate(1);
     }
     let artifact = to_artifact(artifact)?;
+    // §4.2 every entry names a log of the trusted root (the library would report this as a
+    // SET or checkpoint failure; name it for what it is).
+    for entry in &bundle.verification_material.tlog_entries {
+        let id = entry.log_id.key_id.to_base64();
+        if !trust.log_ids.contains(&id) {
+            return Err(BundleError::new(
+                Step::Tlog,
+                "a transparency log of the trusted root",
+                format!("unknown log id {id}"),
+            ));
+        }
+    }
 
     let (result, signer) = match policy {
         SignerPolicy::Certificate { san, issuer } => {

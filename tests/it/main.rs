@@ -3,3 +3,4 @@
 
 mod cli;
 mod corpus_bundles;
+mod verify_bundle;
