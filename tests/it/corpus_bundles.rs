@@ -870,3 +870,57 @@ fn pacote_negatives_fail_at_their_step() {
         }
     }
 }
+
+/// sigstore-rs's 2026 cosign bundle carries a Rekor entry *and* an RFC 3161 timestamp: both
+/// verified times are kept, each with its source (MANIFEST §6).
+#[test]
+fn rekor_and_tsa_times_are_both_kept_with_their_source() {
+    let Some(dir) = corpus_dir("rekor_and_tsa_times_are_both_kept_with_their_source") else {
+        return;
+    };
+    let bundle = read(&dir, "sigstore-rs/bundle_v03.json");
+    let v: Value = serde_json::from_slice(&bundle).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let st: Value = serde_json::from_slice(&payload).unwrap();
+    let d: [u8; 32] = hex::decode(st["subject"][0]["digest"]["sha256"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let b = verify_bundle(
+        &production(),
+        &bundle,
+        ArtifactRef::Sha256(d),
+        &SignerPolicy::Certificate {
+            san: Some(Matcher::regex(r"https://github\.com/kubewarden/.*").unwrap()),
+            issuer: Some(Matcher::Exact(GHA.into())),
+        },
+    )
+    .unwrap();
+    let sources: Vec<TimeSource> = b.times().iter().map(|t| t.source).collect();
+    assert!(sources.contains(&TimeSource::Rekor), "{:?}", b.times());
+    assert!(sources.contains(&TimeSource::Tsa), "{:?}", b.times());
+    let tsa = b
+        .times()
+        .iter()
+        .find(|t| t.source == TimeSource::Tsa)
+        .unwrap();
+    assert_eq!((tsa.log_index, tsa.log_id.as_deref()), (None, None));
+    let rekor = b
+        .times()
+        .iter()
+        .find(|t| t.source == TimeSource::Rekor)
+        .unwrap();
+    assert_eq!(
+        rekor.log_index,
+        v["verificationMaterial"]["tlogEntries"][0]["logIndex"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .ok()
+    );
+    assert_eq!(b.integrated_time(), Some(rekor.time));
+    // sorted
+    assert!(b.times().windows(2).all(|w| w[0] <= w[1]));
+}
