@@ -861,3 +861,63 @@ fn cli_output_file_is_written() {
     assert_eq!(doc["verified"], true);
     let _ = std::fs::remove_file(&out);
 }
+
+/// Random single-byte mutations of a real bundle never panic, and nearly all fail.
+#[test]
+fn random_mutations_never_panic() {
+    let Some(f) = v03("random_mutations_never_panic") else {
+        return;
+    };
+    let trust = production();
+    let original = serde_json::to_vec(&f.bundle).unwrap();
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15; // fixed seed: reproducible
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let (mut ok, n) = (0, 400);
+    for _ in 0..n {
+        let mut b = original.clone();
+        let i = (next() % b.len() as u64) as usize;
+        b[i] = (next() % 256) as u8;
+        if b == original {
+            continue;
+        }
+        if verify_bundle(&trust, &b, ArtifactRef::Bytes(&f.tgz), &f.policy).is_ok() {
+            ok += 1;
+        }
+    }
+    // Only bytes outside every signed/checked field (e.g. the unsigned DSSE keyid) may pass.
+    assert!(ok * 20 < n, "{ok} of {n} mutations verified");
+}
+
+/// DESIGN §4: `sigstore-verify` is used in one file only, and never with a `skip_*` option.
+#[test]
+fn sigstore_verify_is_wrapped_in_one_file_without_skips() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut stack = vec![src];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            if path.ends_with("verify/sigstore.rs") {
+                assert!(text.contains("sigstore_verify::"));
+                for banned in [".skip_", "CertificatePolicy::Skip", "skip_tlog_unsafe("] {
+                    assert!(!text.contains(banned), "{banned} in {}", path.display());
+                }
+            } else {
+                assert!(
+                    !text.contains("sigstore_verify"),
+                    "{} uses sigstore_verify",
+                    path.display()
+                );
+            }
+        }
+    }
+}
