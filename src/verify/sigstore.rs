@@ -493,6 +493,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn trust_and_results_can_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<SigstoreTrust>();
+        send_sync::<VerifiedBundle>();
+        send_sync::<SignerPolicy>();
+    }
+
+    #[test]
     fn regex_matchers_are_anchored_on_the_whole_value() {
         let m = Matcher::regex("https://github.com/org/repo").unwrap();
         assert!(m.matches("https://github.com/org/repo"));

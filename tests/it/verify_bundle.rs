@@ -921,3 +921,31 @@ fn sigstore_verify_is_wrapped_in_one_file_without_skips() {
         }
     }
 }
+
+/// DESIGN §4.4: only the leaf comes from the bundle. Whatever follows it in
+/// `x509CertificateChain` is ignored (the path is built from the trusted root alone).
+#[test]
+fn only_the_leaf_of_a_chain_is_used() {
+    let Some(f) = v01("only_the_leaf_of_a_chain_is_used") else {
+        return;
+    };
+    let mut b = f.bundle.clone();
+    let certs = &mut b["verificationMaterial"]["x509CertificateChain"]["certificates"];
+    let leaf = certs[0].clone();
+    *certs = json!([leaf, {"rawBytes": b64().encode(b"not a certificate")}]);
+    verify_bundle(
+        &production(),
+        &serde_json::to_vec(&b).unwrap(),
+        ArtifactRef::Bytes(&f.tgz),
+        &f.policy,
+    )
+    .unwrap();
+    // ...but the leaf itself is required to be the signing certificate.
+    assert_eq!(
+        f.step_after(|b| {
+            let certs = &mut b["verificationMaterial"]["x509CertificateChain"]["certificates"];
+            *certs = json!([{"rawBytes": b64().encode(b"not a certificate")}]);
+        }),
+        Step::CertificateChain
+    );
+}
