@@ -1037,3 +1037,50 @@ fn unusable_key_fails_at_the_signature() {
     );
     assert_eq!(step_of(r, "wrong npm key"), Step::Signature);
 }
+
+/// Production hashedrekord bundles whose artifacts are not in the corpus, checked against the
+/// digest they sign (MANIFEST §6): a GitHub-signed wheel verifies; the 2024 CPython bundle
+/// carries an inclusion proof without a checkpoint, which the library (like DESIGN §4.2)
+/// refuses: it fails at the checkpoint step, not later.
+#[test]
+fn production_message_signature_bundles_from_their_digest() {
+    let Some(dir) = corpus_dir("production_message_signature_bundles_from_their_digest") else {
+        return;
+    };
+    let trust = production();
+    let whl = read(&dir, "sigstore-python/assets/bundle_v3_github.whl.sigstore");
+    let policy = SignerPolicy::Certificate {
+        san: None,
+        issuer: Some(Matcher::Exact(GHA.into())),
+    };
+    let b = verify_bundle(
+        &trust,
+        &whl,
+        ArtifactRef::Sha256(message_digest_sha256(&whl)),
+        &policy,
+    )
+    .unwrap();
+    assert!(b.statement().is_none());
+    assert!(identity(&b).source_repository_uri.is_some());
+    assert_rekor_time(&b, "whl");
+    // One bit off in the digest: the artifact step fails.
+    let mut d = message_digest_sha256(&whl);
+    d[0] ^= 1;
+    let r = verify_bundle(&trust, &whl, ArtifactRef::Sha256(d), &policy);
+    assert_eq!(step_of(r, "whl, wrong digest"), Step::Artifact);
+    // A sha512 digest cannot bind a hashedrekord (sha256) bundle.
+    let r = verify_bundle(&trust, &whl, ArtifactRef::Sha512([0; 64]), &policy);
+    assert_eq!(step_of(r, "whl, sha512"), Step::Artifact);
+
+    let cpython = read(
+        &dir,
+        "sigstore-python/assets/integration/Python-3.12.5.tgz.sigstore",
+    );
+    let r = verify_bundle(
+        &trust,
+        &cpython,
+        ArtifactRef::Sha256(message_digest_sha256(&cpython)),
+        &cert_policy("thomas@python.org", "https://accounts.google.com"),
+    );
+    assert_eq!(step_of(r, "cpython"), Step::Checkpoint);
+}
