@@ -394,7 +394,7 @@ pub(crate) fn depth(v: &Value) -> usize {
 fn cap(what: &str, limit: usize, actual: usize) -> BundleError {
     BundleError::new(
         Step::Parse,
-        format!("{what} at most {limit} (cap)"),
+        format!("{what} at most {limit} {}", super::bundle::CAP_MARKER),
         format!("{actual}"),
     )
 }

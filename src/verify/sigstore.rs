@@ -47,7 +47,7 @@ impl SigstoreTrust {
         if json.len() > MAX_TRUSTED_ROOT_BYTES {
             return Err(BundleError::new(
                 Step::TrustRoot,
-                format!("a trusted root of at most {MAX_TRUSTED_ROOT_BYTES} bytes (cap)"),
+                format!("a trusted root of at most {MAX_TRUSTED_ROOT_BYTES} bytes"),
                 format!("{} bytes", json.len()),
             ));
         }

@@ -59,6 +59,20 @@ impl Fixture {
         self.step_of_bytes(&serde_json::to_vec(&b).unwrap())
     }
 
+    /// Whether the edited bundle is rejected as a hit cap.
+    fn is_cap_after(&self, edit: impl FnOnce(&mut Value)) -> bool {
+        let mut b = self.bundle.clone();
+        edit(&mut b);
+        verify_bundle(
+            &production(),
+            &serde_json::to_vec(&b).unwrap(),
+            ArtifactRef::Bytes(&self.tgz),
+            &self.policy,
+        )
+        .unwrap_err()
+        .is_cap()
+    }
+
     fn step_of_bytes(&self, bytes: &[u8]) -> Step {
         match verify_bundle(
             &production(),
@@ -354,6 +368,8 @@ fn caps_reject_just_beyond_the_edge() {
     };
     assert_eq!(f.step_after(at(MAX_TLOG_ENTRIES)), Step::Tlog);
     assert_eq!(f.step_after(at(MAX_TLOG_ENTRIES + 1)), Step::Parse);
+    assert!(f.is_cap_after(at(MAX_TLOG_ENTRIES + 1)));
+    assert!(!f.is_cap_after(at(MAX_TLOG_ENTRIES)));
 
     // certificate chain length: at the cap it is accepted (only the leaf is used).
     let chain = |n: usize| {
