@@ -27,6 +27,12 @@ use std::path::Path;
 pub const SCHEMA: &str = "npm-provenance/verify-bundle/v1";
 
 pub fn run(args: VerifyBundleArgs) -> Result<u8, AppError> {
+    let format = args.output.format();
+    if matches!(format, Format::Sarif | Format::Github) {
+        return Err(AppError::Usage(
+            "verify-bundle writes text or json (--format sarif/github are for `verify`)".into(),
+        ));
+    }
     let policy = signer_policy(&args)?;
     let trust = trust_root(&args)?;
     let bundle = std::fs::read(&args.bundle).map_err(|e| AppError::read(&args.bundle, e))?;
@@ -47,7 +53,6 @@ pub fn run(args: VerifyBundleArgs) -> Result<u8, AppError> {
             return Err(AppError::parse(&args.bundle, escape_text(&e.to_string())));
         }
     }
-    let format = args.output.format();
     match format {
         Format::Text => {
             if let Ok(b) = &result {

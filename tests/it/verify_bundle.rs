@@ -788,6 +788,12 @@ fn cli_bad_inputs_are_exit_2() {
     args.push(&tgz);
     assert_eq!(run(&args).0, 2);
 
+    // a format verify-bundle does not write
+    let mut args = vec!["--format", "sarif", "--bundle", &bundle];
+    args.extend(id);
+    args.push(&tgz);
+    assert_eq!(run(&args).0, 2);
+
     // exact and regexp together; no identity at all; a bad regex
     assert_eq!(
         run(&[
