@@ -453,11 +453,25 @@ fn caps_reject_just_beyond_the_edge() {
     assert_eq!(f.step_after(subjects(MAX_SUBJECTS + 1)), Step::Parse);
 
     // size
-    let mut big = serde_json::to_vec(&f.bundle).unwrap();
-    big.pop(); // drop the closing brace, pad with whitespace inside the object
-    big.resize(MAX_BUNDLE_BYTES, b' ');
-    big.push(b'}');
-    assert_eq!(f.step_of_bytes(&big), Step::Parse);
+    // size: padded with whitespace inside the object to exactly the cap (verifies), then one
+    // byte more (parse error).
+    let padded = |len: usize| {
+        let mut big = serde_json::to_vec(&f.bundle).unwrap();
+        big.pop();
+        big.resize(len - 1, b' ');
+        big.push(b'}');
+        big
+    };
+    let at_cap = padded(MAX_BUNDLE_BYTES);
+    assert_eq!(at_cap.len(), MAX_BUNDLE_BYTES);
+    verify_bundle(
+        &production(),
+        &at_cap,
+        ArtifactRef::Bytes(&f.tgz),
+        &f.policy,
+    )
+    .unwrap();
+    assert_eq!(f.step_of_bytes(&padded(MAX_BUNDLE_BYTES + 1)), Step::Parse);
 }
 
 #[test]
