@@ -6,3 +6,4 @@ mod corpus_bundles;
 mod inventory;
 mod registry_signatures;
 mod trust;
+mod verify_bundle;
