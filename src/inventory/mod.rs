@@ -120,7 +120,6 @@ pub(crate) struct Entry {
 pub(crate) struct Tree {
     pub entries: Vec<Entry>,
     pub root_workspaces: Vec<String>,
-    pub root_deps: Vec<String>,
 }
 
 /// Reads what `input` (a project directory, a lockfile or a `node_modules` directory) installs.
@@ -209,7 +208,7 @@ fn load_project(dir: &Path, opts: &InventoryOptions) -> Result<Inventory, Invent
     if node_modules.is_dir() {
         return node_modules::load(dir, &node_modules, opts);
     }
-    if let Some((root, rel)) = workspace_root(dir)? {
+    if let Some((root, rel)) = workspace_root(dir) {
         let mut opts = opts.clone();
         if opts.workspaces.is_empty() {
             opts.workspaces.push(rel.clone());
@@ -226,33 +225,30 @@ fn load_project(dir: &Path, opts: &InventoryOptions) -> Result<Inventory, Invent
 }
 
 /// As npm: walk up from `dir` to a `package.json` whose `workspaces` include `dir`.
-fn workspace_root(dir: &Path) -> Result<Option<(PathBuf, String)>, InventoryError> {
+fn workspace_root(dir: &Path) -> Option<(PathBuf, String)> {
     let Ok(abs) = std::fs::canonicalize(dir) else {
-        return Ok(None);
+        return None;
     };
     let mut cur = abs.parent();
     while let Some(root) = cur {
         let manifest = root.join("package.json");
         if manifest.is_file() {
-            let bytes = read_capped(&manifest, MAX_PACKAGE_JSON_BYTES)?;
-            let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-                InventoryError::new(
-                    &manifest,
-                    InventoryErrorKind::Parse,
-                    format!("invalid JSON: {e}"),
-                )
-            })?;
+            // Only a search: an unreadable manifest above the project is passed over.
+            let doc = read_capped(&manifest, MAX_PACKAGE_JSON_BYTES)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .unwrap_or_default();
             let patterns = node_modules::workspace_patterns(&doc);
             if let Ok(rel) = abs.strip_prefix(root) {
                 let rel = rel.to_string_lossy().replace('\\', "/");
                 if assemble::is_workspace(&patterns, &rel) {
-                    return Ok(Some((root.to_path_buf(), rel)));
+                    return Some((root.to_path_buf(), rel));
                 }
             }
         }
         cur = root.parent();
     }
-    Ok(None)
+    None
 }
 
 fn load_lockfile(

@@ -745,3 +745,43 @@ fn truncated_corpus_lockfile_is_exit_2() {
     let (_s, e) = malformed("trunc", &text[..text.len() / 2]);
     assert_exit_2_parse(e, "invalid JSON: EOF while parsing");
 }
+
+#[test]
+fn no_panic_on_truncated_or_retyped_input() {
+    let s = Scratch::new("robust");
+    let p = s.0.join("package-lock.json");
+    let text = edge_text();
+    let mut errors = 0;
+    for cut in (0..text.len()).step_by(11) {
+        std::fs::write(&p, &text.as_bytes()[..cut]).unwrap();
+        if let Err(e) = load(&p, &opts()) {
+            assert_eq!(e.path, p);
+            errors += 1;
+        }
+    }
+    assert!(errors > 0);
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let replacements = [
+        Value::Null,
+        serde_json::json!(1),
+        serde_json::json!("x"),
+        serde_json::json!([]),
+        serde_json::json!({}),
+        serde_json::json!(true),
+    ];
+    let packages = doc["packages"].as_object().unwrap();
+    for (loc, entry) in packages {
+        for field in entry.as_object().unwrap().keys() {
+            for r in &replacements {
+                let mut d = doc.clone();
+                d["packages"][loc][field] = r.clone();
+                std::fs::write(&p, serde_json::to_vec(&d).unwrap()).unwrap();
+                // Either a complete inventory or an error naming the file; never a panic.
+                if let Err(e) = load(&p, &opts()) {
+                    assert_eq!(e.path, p, "{loc}.{field} = {r}");
+                    assert!(!e.problem.is_empty());
+                }
+            }
+        }
+    }
+}
