@@ -169,7 +169,8 @@ pub struct PackageRef {
     pub alias: Option<String>,
     pub version: String,
     pub integrity: Option<Integrity>,
-    /// The configured registry for the package's scope (canonical URL).
+    /// The configured registry for the package's scope (canonical URL) for registry, alias and
+    /// bundled packages; empty for the other origins.
     pub registry: String,
     pub origin: Origin,
     /// Every lockfile location (or node_modules path) that installs it, sorted.
