@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::integrity::Integrity;
 use super::model::{InventoryCounts, InventoryOptions, Origin, PackageRef};
+use super::names::{check_location, check_name, check_version};
 use super::package_lock::is_installed;
 use super::{Entry, Tree};
 use crate::findings::Finding;
@@ -138,6 +139,8 @@ fn classify(
             folder,
         ));
     }
+    let shape = |r: Result<(), String>| r.map_err(|e| format!("packages[{ctx:?}]: {e}"));
+    shape(check_location(&entry.location))?;
     let real = entry
         .name_field
         .clone()
@@ -166,6 +169,11 @@ fn classify(
     }
     let resolved = entry.resolved.as_deref().unwrap_or("");
     let origin = source_origin(resolved);
+    if origin.is_none() {
+        // A registry package: its name and version go into registry URLs.
+        shape(check_name(&real))?;
+        shape(check_version(&version))?;
+    }
     match origin {
         None => {
             let mismatch = (!resolved.is_empty() && !is_under_registry(resolved, &registry))

@@ -10,6 +10,7 @@
 mod assemble;
 pub mod integrity;
 mod model;
+mod names;
 mod node_modules;
 mod package_lock;
 
@@ -271,8 +272,9 @@ fn load_lockfile(
         InventoryKind::HiddenLockfile => base.parent().unwrap_or(Path::new(".")),
         _ => base,
     };
-    let drift_check =
-        kind != InventoryKind::HiddenLockfile && project.join("node_modules").is_dir();
+    // npm keeps the hidden lockfile in step with node_modules, but checking it too is cheap and
+    // catches a stale or edited one.
+    let drift_check = project.join("node_modules").is_dir();
     let installed = |loc: &str| node_modules::installed_version(project, loc);
     let (packages, counts) = assemble::assemble(
         &tree,

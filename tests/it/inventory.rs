@@ -729,6 +729,21 @@ fn malformed_lockfiles_are_exit_2_with_file_and_problem() {
         r#"{"lockfileVersion": 1, "dependencies": {"a": []}}"#,
     );
     assert_exit_2_parse(e, r#"dependencies["a"]: expected an object"#);
+    let (_s, e) = malformed(
+        "traversal",
+        r#"{"lockfileVersion": 3, "packages": {"node_modules/../../etc": {"version": "1.0.0"}}}"#,
+    );
+    assert_exit_2_parse(e, "is not a path inside node_modules");
+    let (_s, e) = malformed(
+        "badname",
+        r#"{"lockfileVersion": 3, "packages": {"node_modules/a": {"name": "a/../b?x", "version": "1.0.0"}}}"#,
+    );
+    assert_exit_2_parse(e, "is not a valid npm package name");
+    let (_s, e) = malformed(
+        "badversion",
+        r#"{"lockfileVersion": 3, "packages": {"node_modules/a": {"version": "1.0.0/../../x"}}}"#,
+    );
+    assert_exit_2_parse(e, "is not a valid registry version");
     let (_s, e) = malformed("deep", &format!("{}{}", "[".repeat(200), "]".repeat(200)));
     assert_exit_2_parse(e, "nested deeper than the cap");
 }
