@@ -611,6 +611,11 @@ fn installed_version_differing_is_drift() {
         "inventory-drift"
     ));
     assert!(inv.findings.is_empty());
+    // The hidden lockfile is checked the same way.
+    s.write("node_modules/.package-lock.json", &edge_text());
+    let hidden = load(&s.0.join("node_modules"), &opts()).unwrap();
+    assert_eq!(hidden.source.kind, InventoryKind::HiddenLockfile);
+    assert_eq!(hidden.counts.drift, 1);
 }
 
 #[cfg(unix)]
