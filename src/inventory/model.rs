@@ -249,6 +249,16 @@ mod tests {
     }
 
     #[test]
+    fn serialises_kebab_case() {
+        let v =
+            serde_json::to_value([Origin::TarballUrl, Origin::Registry, Origin::Bundled]).unwrap();
+        assert_eq!(v, serde_json::json!(["tarball-url", "registry", "bundled"]));
+        let v = serde_json::to_value(InventoryKind::HiddenLockfile).unwrap();
+        assert_eq!(v, "hidden-lockfile");
+        assert!(Origin::Alias.is_registry() && !Origin::Bundled.is_registry());
+    }
+
+    #[test]
     fn omit_follows_npm() {
         let dev = Flags {
             dev: true,
