@@ -665,6 +665,13 @@ fn node_modules_walk() {
     assert!(!inv.binds_bytes);
     let codes: Vec<&str> = inv.findings.iter().map(|f| f.code).collect();
     assert_eq!(codes, ["node-modules-binds-no-bytes"]);
+    let omit_dev = InventoryOptions {
+        omit: Omit::parse(&["dev"]).unwrap(),
+        ..opts()
+    };
+    let inv2 = load(&s.0.join("node_modules"), &omit_dev).unwrap();
+    assert_eq!(inv2.packages.len(), inv.packages.len());
+    assert!(inv2.findings[0].message.contains("--omit was not applied"));
     let names: BTreeSet<(&str, &str)> = inv
         .packages
         .iter()
