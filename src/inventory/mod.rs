@@ -129,6 +129,10 @@ pub fn load(input: &Path, opts: &InventoryOptions) -> Result<Inventory, Inventor
         InventoryError::new(input, InventoryErrorKind::Read, format!("cannot read: {e}"))
     })?;
     if meta.is_file() {
+        if input.file_name().is_some_and(|n| n == "package.json") {
+            // A manifest pins nothing: read the project it belongs to.
+            return load_project(parent_dir(input), opts);
+        }
         let kind = kind_of_file(input)?;
         return load_lockfile(input, kind, opts, None);
     }
@@ -137,7 +141,7 @@ pub fn load(input: &Path, opts: &InventoryOptions) -> Result<Inventory, Inventor
         if hidden.is_file() {
             return load_lockfile(&hidden, InventoryKind::HiddenLockfile, opts, None);
         }
-        let root = input.parent().unwrap_or(Path::new("."));
+        let root = parent_dir(input);
         return node_modules::load(root, input, opts);
     }
     load_project(input, opts)
@@ -267,9 +271,9 @@ fn load_lockfile(
     check_entries(tree.entries.len(), MAX_ENTRIES).map_err(parse_err)?;
     // Locations are relative to the project: the lockfile's folder, or for the hidden
     // lockfile the folder holding `node_modules`.
-    let base = path.parent().unwrap_or(Path::new("."));
+    let base = parent_dir(path);
     let project = match kind {
-        InventoryKind::HiddenLockfile => base.parent().unwrap_or(Path::new(".")),
+        InventoryKind::HiddenLockfile => parent_dir(base),
         _ => base,
     };
     // npm keeps the hidden lockfile in step with node_modules, but checking it too is cheap and
@@ -332,6 +336,14 @@ fn finish(
         findings,
         counts,
     })
+}
+
+/// The folder holding `path`, `.` for a bare file name.
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
 }
 
 /// Reads at most `cap` bytes; a larger file is an error naming the cap.

@@ -525,6 +525,12 @@ fn precedence_shrinkwrap_lock_hidden_walk() {
         load(&s.0, &opts()).unwrap().source.kind,
         InventoryKind::PackageLock
     );
+    let manifest = s.write("package.json", r#"{"name":"edge"}"#);
+    assert_eq!(
+        load(&manifest, &opts()).unwrap().source.kind,
+        InventoryKind::PackageLock,
+        "package.json stands for its project"
+    );
     let sw = s.write("npm-shrinkwrap.json", &edge_text());
     let inv = load(&s.0, &opts()).unwrap();
     assert_eq!(inv.source.kind, InventoryKind::NpmShrinkwrap);
