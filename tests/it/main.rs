@@ -2,3 +2,5 @@
 //! corpus location, the test Sigstore and the fixture registry.
 
 mod cli;
+mod fixture_faults;
+mod registry;

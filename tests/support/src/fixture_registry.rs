@@ -1,0 +1,920 @@
+//! A fixture npm registry on 127.0.0.1 that can misbehave on purpose.
+//!
+//! A small HTTP/1.1 server (std only, one thread per connection, `Connection: close`) serving an
+//! in-memory map of documents with the npm registry's URL shapes:
+//! `/NAME` (and `/@scope%2fname`), `/-/npm/v1/keys`, `/-/npm/v1/attestations/NAME@VERSION`
+//! and tarball paths. The abbreviated packument is chosen by the `Accept` header; `ETag` /
+//! `If-None-Match` answer 304. Knobs: latency, a request log with every received header, and
+//! faults per URL pattern (a substring of the decoded path, `*` for all), optionally for a
+//! limited number of requests, plus a seeded "chaos" mode that faults random requests.
+//!
+//! It listens on port 0 and reports its URL; it stops when dropped. Every wait is bounded.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256, Sha512};
+
+/// The abbreviated packument's media type.
+pub const ABBREVIATED: &str = "application/vnd.npm.install-v1+json";
+
+/// One served document.
+#[derive(Debug, Clone)]
+pub struct Doc {
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+/// A way to misbehave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// Answer with this status and a small body.
+    Status(u16),
+    /// 429 with this `Retry-After` value.
+    TooManyRequests { retry_after: String },
+    /// Read the request, then reset the connection (RST) without answering.
+    Reset,
+    /// Read the request, then say nothing for this long (bounded), then close.
+    Stall(Duration),
+    /// Announce the full length, send half of the body, close.
+    Truncate,
+    /// 200 with the document's length in bytes that are not the document.
+    Garbage,
+    /// 200 with valid JSON of the wrong shape.
+    WrongShape,
+    /// 200 with a body of this many bytes; with or without a `Content-Length`.
+    Oversized { bytes: usize, declare_length: bool },
+    /// 200, `Content-Encoding: gzip`, a small body that inflates to this many bytes.
+    GzipBomb { decoded_bytes: usize },
+    /// 302 to the same path under this base URL (another origin: another fixture's URL).
+    RedirectTo(String),
+    /// Wait this long, then serve normally (the answer is untouched).
+    Delay(Duration),
+}
+
+impl Fault {
+    /// Whether the response still carries the untouched document.
+    pub fn untouched(&self) -> bool {
+        matches!(self, Fault::Delay(_))
+    }
+    fn name(&self) -> String {
+        match self {
+            Fault::Status(s) => format!("status-{s}"),
+            Fault::TooManyRequests { .. } => "429".into(),
+            Fault::Reset => "reset".into(),
+            Fault::Stall(_) => "stall".into(),
+            Fault::Truncate => "truncate".into(),
+            Fault::Garbage => "garbage".into(),
+            Fault::WrongShape => "wrong-shape".into(),
+            Fault::Oversized { .. } => "oversized".into(),
+            Fault::GzipBomb { .. } => "gzip-bomb".into(),
+            Fault::RedirectTo(_) => "redirect".into(),
+            Fault::Delay(_) => "delay".into(),
+        }
+    }
+}
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct LoggedRequest {
+    pub method: String,
+    /// The raw request target.
+    pub target: String,
+    /// The decoded path (`%2f` → `/`, `%40` → `@`), without query.
+    pub path: String,
+    /// Received headers, names lower-cased, in order.
+    pub headers: Vec<(String, String)>,
+    /// The status sent (0 when none was: reset, stall).
+    pub status: u16,
+    /// The fault applied, if any.
+    pub fault: Option<String>,
+    /// The answer (if any) was the untouched document (or a 304/404 about it).
+    pub untouched: bool,
+}
+
+impl LoggedRequest {
+    /// The first value of header `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    /// Carries `If-None-Match` or `If-Modified-Since`.
+    pub fn is_conditional(&self) -> bool {
+        self.header("if-none-match").is_some() || self.header("if-modified-since").is_some()
+    }
+}
+
+struct Entry {
+    full: Doc,
+    abbreviated: Option<Doc>,
+}
+
+struct Rule {
+    pattern: String,
+    fault: Fault,
+    remaining: Option<u32>,
+}
+
+struct Chaos {
+    state: u64,
+    percent: u64,
+}
+
+#[derive(Default)]
+struct State {
+    docs: RwLock<BTreeMap<String, Entry>>,
+    rules: Mutex<Vec<Rule>>,
+    chaos: Mutex<Option<Chaos>>,
+    log: Mutex<Vec<LoggedRequest>>,
+    latency: Mutex<Duration>,
+    bombs: Mutex<BTreeMap<usize, Arc<Vec<u8>>>>,
+}
+
+/// The running server. Dropping it stops it.
+pub struct FixtureRegistry {
+    addr: SocketAddr,
+    state: Arc<State>,
+    stop: Arc<AtomicBool>,
+    accept: Option<JoinHandle<()>>,
+}
+
+/// Longest a stall or delay may last, whatever a test asks (bounded server).
+const MAX_WAIT: Duration = Duration::from_secs(30);
+
+impl FixtureRegistry {
+    /// Starts an empty registry on 127.0.0.1, port 0.
+    pub fn start() -> FixtureRegistry {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(State::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp) = (state.clone(), stop.clone());
+        let accept = std::thread::spawn(move || accept_loop(listener, st, sp));
+        FixtureRegistry {
+            addr,
+            state,
+            stop,
+            accept: Some(accept),
+        }
+    }
+
+    /// Starts a registry serving `dir` (see [`FixtureRegistry::load_dir`]).
+    pub fn from_dir(dir: &Path) -> std::io::Result<FixtureRegistry> {
+        let r = FixtureRegistry::start();
+        r.load_dir(dir)?;
+        Ok(r)
+    }
+
+    /// `http://127.0.0.1:PORT/`
+    pub fn url(&self) -> String {
+        format!("http://{}/", self.addr)
+    }
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    /// `/NAME` under this registry (scoped names with `%2f`, as npm requests them).
+    pub fn packument_url(&self, name: &str) -> String {
+        format!("{}{}", self.url(), name.replacen('/', "%2f", 1))
+    }
+    pub fn attestations_url(&self, name: &str, version: &str) -> String {
+        format!("{}-/npm/v1/attestations/{name}@{version}", self.url())
+    }
+    pub fn keys_url(&self) -> String {
+        format!("{}-/npm/v1/keys", self.url())
+    }
+    /// `/NAME/-/BASENAME-VERSION.tgz`, npm's tarball path.
+    pub fn tarball_path(name: &str, version: &str) -> String {
+        let base = name.rsplit('/').next().unwrap_or(name);
+        format!("/{name}/-/{base}-{version}.tgz")
+    }
+
+    // ---- content ----
+
+    /// Serves `path` (decoded form, leading `/`) with one representation.
+    pub fn add_raw(&self, path: &str, content_type: &str, body: Vec<u8>) {
+        self.state.docs.write().unwrap().insert(
+            normalise(path),
+            Entry {
+                full: Doc {
+                    content_type: content_type.into(),
+                    body,
+                },
+                abbreviated: None,
+            },
+        );
+    }
+
+    /// Serves the packument of `name`: `full` for `application/json`, `abbreviated` (if given)
+    /// for the abbreviated media type.
+    pub fn add_packument(&self, name: &str, full: Vec<u8>, abbreviated: Option<Vec<u8>>) {
+        self.state.docs.write().unwrap().insert(
+            normalise(&format!("/{name}")),
+            Entry {
+                full: Doc {
+                    content_type: "application/json".into(),
+                    body: full,
+                },
+                abbreviated: abbreviated.map(|body| Doc {
+                    content_type: ABBREVIATED.into(),
+                    body,
+                }),
+            },
+        );
+    }
+
+    pub fn add_attestations(&self, name: &str, version: &str, body: Vec<u8>) {
+        self.add_raw(
+            &format!("/-/npm/v1/attestations/{name}@{version}"),
+            "application/json",
+            body,
+        );
+    }
+
+    pub fn add_keys(&self, body: Vec<u8>) {
+        self.add_raw("/-/npm/v1/keys", "application/json", body);
+    }
+
+    pub fn add_tarball(&self, path: &str, body: Vec<u8>) {
+        self.add_raw(path, "application/octet-stream", body);
+    }
+
+    /// Loads a directory laid out as:
+    /// `packuments/NAME.json` (full; `@scope/name.json` in a subfolder), optional
+    /// `abbreviated/NAME.json`, `attestations/NAME@VERSION.json`, `keys.json`, and
+    /// `tarballs/PATH` served at `/PATH`.
+    pub fn load_dir(&self, dir: &Path) -> std::io::Result<()> {
+        for (rel, body) in walk(&dir.join("packuments"))? {
+            let Some(name) = rel.strip_suffix(".json") else {
+                continue;
+            };
+            let abbr = std::fs::read(dir.join("abbreviated").join(&rel)).ok();
+            self.add_packument(name, body, abbr);
+        }
+        for (rel, body) in walk(&dir.join("attestations"))? {
+            if let Some((name, version)) = rel
+                .strip_suffix(".json")
+                .and_then(|s| s.rsplit_once('@'))
+                .filter(|(n, _)| !n.is_empty())
+            {
+                self.add_attestations(name, version, body);
+            }
+        }
+        if let Ok(k) = std::fs::read(dir.join("keys.json")) {
+            self.add_keys(k);
+        }
+        for (rel, body) in walk(&dir.join("tarballs"))? {
+            self.add_tarball(&format!("/{rel}"), body);
+        }
+        Ok(())
+    }
+
+    // ---- knobs ----
+
+    /// Applies `fault` to every request whose decoded path contains `pattern` (`*`: all).
+    pub fn fault(&self, pattern: &str, fault: Fault) {
+        self.push_rule(pattern, fault, None);
+    }
+
+    /// Applies `fault` to the next `times` matching requests, then serves normally.
+    pub fn fault_times(&self, pattern: &str, fault: Fault, times: u32) {
+        self.push_rule(pattern, fault, Some(times));
+    }
+
+    fn push_rule(&self, pattern: &str, fault: Fault, remaining: Option<u32>) {
+        self.state.rules.lock().unwrap().push(Rule {
+            pattern: pattern.into(),
+            fault,
+            remaining,
+        });
+    }
+
+    pub fn clear_faults(&self) {
+        self.state.rules.lock().unwrap().clear();
+        *self.state.chaos.lock().unwrap() = None;
+    }
+
+    /// Faults about `percent`% of requests (500, 503, 429, reset, truncate, garbage, wrong
+    /// shape, short stall) chosen by a PRNG seeded with `seed`; others are delayed a little or
+    /// served untouched. Explicit rules take precedence.
+    pub fn chaos(&self, seed: u64, percent: u64) {
+        *self.state.chaos.lock().unwrap() = Some(Chaos {
+            state: seed ^ 0x9e37_79b9_7f4a_7c15,
+            percent: percent.min(100),
+        });
+    }
+
+    /// Sleep before answering every request.
+    pub fn set_latency(&self, d: Duration) {
+        *self.state.latency.lock().unwrap() = d.min(MAX_WAIT);
+    }
+
+    // ---- log ----
+
+    pub fn requests(&self) -> Vec<LoggedRequest> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    pub fn clear_log(&self) {
+        self.state.log.lock().unwrap().clear();
+    }
+
+    /// Requests whose decoded path contains `pattern`.
+    pub fn count(&self, pattern: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.path.contains(pattern))
+            .count()
+    }
+}
+
+impl Drop for FixtureRegistry {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(h) = self.accept.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn accept_loop(listener: TcpListener, state: Arc<State>, stop: Arc<AtomicBool>) {
+    while !stop.load(Ordering::SeqCst) {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let (st, sp) = (state.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    let _ = stream.set_nonblocking(false);
+                    handle(stream, &st, &sp);
+                });
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(2)),
+        }
+    }
+}
+
+struct Request {
+    method: String,
+    target: String,
+    path: String,
+    headers: Vec<(String, String)>,
+}
+
+fn read_request(stream: &mut TcpStream) -> Option<Request> {
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+        if buf.len() > 64 * 1024 {
+            return None;
+        }
+        let n = stream.read(&mut chunk).ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines = text.split("\r\n");
+    let mut first = lines.next()?.split(' ');
+    let method = first.next()?.to_string();
+    let target = first.next()?.to_string();
+    let headers = lines
+        .take_while(|l| !l.is_empty())
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let path = normalise(target.split('?').next().unwrap_or(""));
+    Some(Request {
+        method,
+        target,
+        path,
+        headers,
+    })
+}
+
+/// Decodes what npm encodes in registry paths: `%2f`/`%2F` → `/`, `%40` → `@`.
+fn normalise(path: &str) -> String {
+    path.replace("%2f", "/")
+        .replace("%2F", "/")
+        .replace("%40", "@")
+}
+
+fn handle(mut stream: TcpStream, state: &State, stop: &AtomicBool) {
+    let Some(req) = read_request(&mut stream) else {
+        return;
+    };
+    let latency = *state.latency.lock().unwrap();
+    sleep_bounded(latency, stop);
+    let fault = pick_fault(state, &req.path);
+    let entry = LoggedRequest {
+        method: req.method.clone(),
+        target: req.target.clone(),
+        path: req.path.clone(),
+        headers: req.headers.clone(),
+        status: 0,
+        fault: fault.as_ref().map(Fault::name),
+        untouched: fault.as_ref().is_none_or(Fault::untouched),
+    };
+    let mut conn = Conn {
+        stream,
+        state,
+        entry: Some(entry),
+    };
+    respond(&mut conn, stop, &req, fault.as_ref());
+    conn.log(0);
+    let _ = conn.stream.flush();
+}
+
+/// A connection and its not-yet-logged request: the log entry is written just before the
+/// status line, so a client that has its answer always finds its request in the log.
+struct Conn<'a> {
+    stream: TcpStream,
+    state: &'a State,
+    entry: Option<LoggedRequest>,
+}
+
+impl Conn<'_> {
+    fn log(&mut self, status: u16) {
+        if let Some(mut e) = self.entry.take() {
+            e.status = status;
+            self.state.log.lock().unwrap().push(e);
+        }
+    }
+}
+
+fn pick_fault(state: &State, path: &str) -> Option<Fault> {
+    {
+        let mut rules = state.rules.lock().unwrap();
+        for r in rules.iter_mut() {
+            if (r.pattern == "*" || path.contains(&r.pattern)) && r.remaining != Some(0) {
+                if let Some(n) = r.remaining.as_mut() {
+                    *n -= 1;
+                }
+                return Some(r.fault.clone());
+            }
+        }
+    }
+    let mut chaos = state.chaos.lock().unwrap();
+    let c = chaos.as_mut()?;
+    let roll = next(&mut c.state) % 100;
+    if roll >= c.percent {
+        return (next(&mut c.state) & 3 == 0).then_some(Fault::Delay(Duration::from_millis(5)));
+    }
+    Some(match next(&mut c.state) % 8 {
+        0 => Fault::Status(500),
+        1 => Fault::Status(503),
+        2 => Fault::TooManyRequests {
+            retry_after: "0".into(),
+        },
+        3 => Fault::Reset,
+        4 => Fault::Truncate,
+        5 => Fault::Garbage,
+        6 => Fault::WrongShape,
+        _ => Fault::Stall(Duration::from_millis(400)),
+    })
+}
+
+/// splitmix64.
+fn next(s: &mut u64) -> u64 {
+    *s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *s;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+fn sleep_bounded(d: Duration, stop: &AtomicBool) {
+    let end = Instant::now() + d.min(MAX_WAIT);
+    while Instant::now() < end && !stop.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(5).min(end - Instant::now()));
+    }
+}
+
+fn etag_of(body: &[u8]) -> String {
+    format!("\"{}\"", &hex_lower(&Sha256::digest(body))[..32])
+}
+
+fn hex_lower(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn head(c: &mut Conn, status: u16, headers: &[(&str, String)]) {
+    c.log(status);
+    let reason = match status {
+        200 => "OK",
+        302 => "Found",
+        304 => "Not Modified",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    let mut s = format!("HTTP/1.1 {status} {reason}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        s.push_str(&format!("{k}: {v}\r\n"));
+    }
+    s.push_str("\r\n");
+    let _ = c.stream.write_all(s.as_bytes());
+}
+
+fn simple(c: &mut Conn, status: u16, extra: &[(&str, String)], body: &[u8]) -> u16 {
+    let mut h = vec![
+        ("Content-Type", "application/json".to_string()),
+        ("Content-Length", body.len().to_string()),
+    ];
+    h.extend(extra.iter().cloned());
+    head(c, status, &h);
+    let _ = c.stream.write_all(body);
+    status
+}
+
+fn respond(c: &mut Conn, stop: &AtomicBool, req: &Request, fault: Option<&Fault>) -> u16 {
+    let doc = lookup(c.state, req);
+    match fault {
+        None => serve(c, req, doc),
+        Some(Fault::Delay(d)) => {
+            sleep_bounded(*d, stop);
+            serve(c, req, doc)
+        }
+        Some(Fault::Status(s)) => simple(c, *s, &[], b"{\"error\":\"injected\"}"),
+        Some(Fault::TooManyRequests { retry_after }) => simple(
+            c,
+            429,
+            &[("Retry-After", retry_after.clone())],
+            b"{\"error\":\"slow down\"}",
+        ),
+        Some(Fault::Reset) => {
+            c.log(0);
+            let _ = socket2::SockRef::from(&c.stream).set_linger(Some(Duration::ZERO));
+            0
+        }
+        Some(Fault::Stall(d)) => {
+            c.log(0);
+            sleep_bounded(*d, stop);
+            0
+        }
+        Some(Fault::Truncate) => {
+            let body = doc.map(|d| d.body).unwrap_or_else(|| vec![b' '; 1024]);
+            head(
+                c,
+                200,
+                &[
+                    ("Content-Type", "application/json".into()),
+                    ("Content-Length", body.len().to_string()),
+                ],
+            );
+            let _ = c.stream.write_all(&body[..body.len() / 2]);
+            let _ = c.stream.flush();
+            let _ = socket2::SockRef::from(&c.stream).set_linger(Some(Duration::ZERO));
+            200
+        }
+        Some(Fault::Garbage) => {
+            let len = doc.as_ref().map(|d| d.body.len()).unwrap_or(512).max(16);
+            let mut s = len as u64;
+            let body: Vec<u8> = (0..len).map(|_| next(&mut s) as u8).collect();
+            let ct = doc
+                .map(|d| d.content_type)
+                .unwrap_or_else(|| "application/json".into());
+            head(
+                c,
+                200,
+                &[
+                    ("Content-Type", ct),
+                    ("Content-Length", body.len().to_string()),
+                ],
+            );
+            let _ = c.stream.write_all(&body);
+            200
+        }
+        Some(Fault::WrongShape) => simple(
+            c,
+            200,
+            &[],
+            br#"{"ok":true,"unexpected":[1,2,3],"versions":[],"attestations":{},"keys":"none"}"#,
+        ),
+        Some(Fault::Oversized {
+            bytes,
+            declare_length,
+        }) => {
+            let mut h = vec![("Content-Type", "application/json".to_string())];
+            if *declare_length {
+                h.push(("Content-Length", bytes.to_string()));
+            }
+            head(c, 200, &h);
+            let chunk = vec![b' '; 64 * 1024];
+            let mut left = *bytes;
+            while left > 0 && !stop.load(Ordering::SeqCst) {
+                let n = left.min(chunk.len());
+                if c.stream.write_all(&chunk[..n]).is_err() {
+                    break;
+                }
+                left -= n;
+            }
+            200
+        }
+        Some(Fault::GzipBomb { decoded_bytes }) => {
+            let bomb = gzip_bomb(c.state, *decoded_bytes);
+            head(
+                c,
+                200,
+                &[
+                    ("Content-Type", "application/json".into()),
+                    ("Content-Encoding", "gzip".into()),
+                    ("Content-Length", bomb.len().to_string()),
+                ],
+            );
+            let _ = c.stream.write_all(&bomb);
+            200
+        }
+        Some(Fault::RedirectTo(base)) => simple(
+            c,
+            302,
+            &[(
+                "Location",
+                format!("{}{}", base.trim_end_matches('/'), req.target),
+            )],
+            b"",
+        ),
+    }
+}
+
+fn lookup(state: &State, req: &Request) -> Option<Doc> {
+    let docs = state.docs.read().unwrap();
+    let e = docs.get(&req.path)?;
+    let accept = req
+        .headers
+        .iter()
+        .find(|(k, _)| k == "accept")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    Some(match (&e.abbreviated, accept.contains(ABBREVIATED)) {
+        (Some(a), true) => a.clone(),
+        _ => e.full.clone(),
+    })
+}
+
+fn serve(c: &mut Conn, req: &Request, doc: Option<Doc>) -> u16 {
+    let Some(doc) = doc else {
+        return simple(c, 404, &[], b"{\"error\":\"Not found\"}");
+    };
+    let etag = etag_of(&doc.body);
+    let inm = req
+        .headers
+        .iter()
+        .find(|(k, _)| k == "if-none-match")
+        .map(|(_, v)| v.as_str());
+    if inm == Some(etag.as_str()) {
+        head(c, 304, &[("ETag", etag)]);
+        return 304;
+    }
+    head(
+        c,
+        200,
+        &[
+            ("Content-Type", doc.content_type.clone()),
+            ("Content-Length", doc.body.len().to_string()),
+            ("ETag", etag),
+            ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT".into()),
+        ],
+    );
+    let _ = c.stream.write_all(&doc.body);
+    200
+}
+
+fn gzip_bomb(state: &State, decoded: usize) -> Arc<Vec<u8>> {
+    let mut bombs = state.bombs.lock().unwrap();
+    bombs
+        .entry(decoded)
+        .or_insert_with(|| {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+            let zeros = vec![b' '; 1024 * 1024];
+            let mut left = decoded;
+            while left > 0 {
+                let n = left.min(zeros.len());
+                let _ = enc.write_all(&zeros[..n]);
+                left -= n;
+            }
+            Arc::new(enc.finish().unwrap_or_default())
+        })
+        .clone()
+}
+
+/// Files under `dir` as (relative path with `/`, bytes); empty if `dir` is absent.
+fn walk(dir: &Path) -> std::io::Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    if !dir.is_dir() {
+        return Ok(out);
+    }
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let e = e?;
+            let p = e.path();
+            if e.file_type()?.is_dir() {
+                stack.push(p);
+            } else if let Ok(rel) = p.strip_prefix(dir) {
+                let rel = rel
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push((rel, std::fs::read(&p)?));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+// ---- real data from the corpus ----
+
+/// A real attestation set of the corpus with its exact tarball (MANIFEST §2.1).
+#[derive(Debug, Clone, Copy)]
+pub struct CorpusPackage {
+    pub name: &'static str,
+    pub version: &'static str,
+    /// The attestations response, relative to the corpus.
+    pub attestations: &'static str,
+    /// The tarball, relative to the corpus.
+    pub tarball: &'static str,
+}
+
+/// Real attestation sets whose tarball is in the corpus.
+pub const CORPUS_PACKAGES: &[CorpusPackage] = &[
+    CorpusPackage {
+        name: "sigstore",
+        version: "0.4.0",
+        attestations: "pacote/sigstore-fixtures/valid-attestations.json",
+        tarball: "npm-registry-tarballs/sigstore-0.4.0.tgz",
+    },
+    CorpusPackage {
+        name: "sigstore",
+        version: "1.0.0",
+        attestations: "npm-cli/audit-signatures-fixtures/valid-sigstore-attestations.json",
+        tarball: "npm-registry-tarballs/sigstore-1.0.0.tgz",
+    },
+    CorpusPackage {
+        name: "tuf-js",
+        version: "1.0.0",
+        attestations: "npm-cli/audit-signatures-fixtures/valid-tuf-js-attestations.json",
+        tarball: "npm-registry-tarballs/tuf-js-1.0.0.tgz",
+    },
+    CorpusPackage {
+        name: "@sigstore/protobuf-specs",
+        version: "0.2.1",
+        attestations: "pkgxray/attestation-sigstore-protobuf-0.2.1.json",
+        tarball: "npm-registry-tarballs/sigstore_protobuf-specs-0.2.1.tgz",
+    },
+    CorpusPackage {
+        name: "@actions/core",
+        version: "1.11.1",
+        attestations: "pkgxray/attestation-actions-core-1.11.1.json",
+        tarball: "npm-registry-tarballs/actions_core-1.11.1.tgz",
+    },
+    CorpusPackage {
+        name: "sigstore",
+        version: "3.0.0",
+        attestations: "pkg-registry/sigstore-3.0.0.attestations.json",
+        tarball: "pkg-registry/sigstore-3.0.0.tgz",
+    },
+];
+
+/// `sha512-<base64>` of `bytes`.
+pub fn sri_sha512(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "sha512-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha512::digest(bytes))
+    )
+}
+
+/// Serves the corpus's real data: for each [`CORPUS_PACKAGES`] entry its attestation set and
+/// tarball, and a packument (full and abbreviated) naming its versions with the tarball's
+/// integrity and a tarball URL on this server; the npm keys (`/-/npm/v1/keys` shape); and the
+/// real nuxt packument and attestation sets. Packuments carry no registry signatures (those are
+/// minted by the test PKI). Returns the packages loaded.
+pub fn load_corpus(reg: &FixtureRegistry, corpus: &Path) -> std::io::Result<Vec<CorpusPackage>> {
+    let mut by_name: BTreeMap<&str, serde_json::Map<String, serde_json::Value>> = BTreeMap::new();
+    for p in CORPUS_PACKAGES {
+        let att = std::fs::read(corpus.join(p.attestations))?;
+        let tgz = std::fs::read(corpus.join(p.tarball))?;
+        let path = FixtureRegistry::tarball_path(p.name, p.version);
+        let integrity = sri_sha512(&tgz);
+        reg.add_attestations(p.name, p.version, att);
+        reg.add_tarball(&path, tgz);
+        let tarball_url = format!("{}{}", reg.url().trim_end_matches('/'), path);
+        by_name.entry(p.name).or_default().insert(
+            p.version.to_string(),
+            serde_json::json!({
+                "name": p.name,
+                "version": p.version,
+                "dist": {
+                    "integrity": integrity,
+                    "tarball": tarball_url,
+                    "attestations": {
+                        "url": reg.attestations_url(p.name, p.version),
+                        "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}
+                    }
+                }
+            }),
+        );
+    }
+    for (name, versions) in by_name {
+        let full = serde_json::json!({"name": name, "versions": versions});
+        let abbr = abbreviate(&full);
+        reg.add_packument(
+            name,
+            serde_json::to_vec(&full).map_err(std::io::Error::other)?,
+            Some(serde_json::to_vec(&abbr).map_err(std::io::Error::other)?),
+        );
+    }
+    reg.add_keys(std::fs::read(
+        corpus.join("derived/npm-v1-keys.from-corepack.json"),
+    )?);
+    let nuxt = std::fs::read(corpus.join("provenance-action/npm-registry__metadata__nuxt.json"))?;
+    let nuxt_abbr = serde_json::from_slice::<serde_json::Value>(&nuxt)
+        .ok()
+        .map(|v| abbreviate(&v))
+        .and_then(|v| serde_json::to_vec(&v).ok());
+    reg.add_packument("nuxt", nuxt, nuxt_abbr);
+    for v in ["3.13.0", "4.1.2"] {
+        let att = std::fs::read(corpus.join(format!(
+            "provenance-action/npm-registry__attestations__npm-v1__nuxt@{v}.json"
+        )))?;
+        reg.add_attestations("nuxt", v, att);
+    }
+    Ok(CORPUS_PACKAGES.to_vec())
+}
+
+/// The abbreviated ("corgi") form of a full packument: the top-level and per-version fields
+/// the registry keeps for installers (no `time`, `_npmUser`, `maintainers`, `readme`, scripts).
+pub fn abbreviate(full: &serde_json::Value) -> serde_json::Value {
+    const TOP: &[&str] = &["name", "dist-tags", "modified"];
+    const VERSION: &[&str] = &[
+        "name",
+        "version",
+        "deprecated",
+        "dependencies",
+        "optionalDependencies",
+        "devDependencies",
+        "bundleDependencies",
+        "peerDependencies",
+        "peerDependenciesMeta",
+        "bin",
+        "directories",
+        "dist",
+        "engines",
+        "cpu",
+        "os",
+        "_hasShrinkwrap",
+        "hasInstallScript",
+        "funding",
+    ];
+    let mut out = serde_json::Map::new();
+    if let Some(obj) = full.as_object() {
+        for k in TOP {
+            if let Some(v) = obj.get(*k) {
+                out.insert((*k).into(), v.clone());
+            }
+        }
+        let mut versions = serde_json::Map::new();
+        if let Some(vs) = obj.get("versions").and_then(|v| v.as_object()) {
+            for (ver, doc) in vs {
+                let mut d = serde_json::Map::new();
+                if let Some(o) = doc.as_object() {
+                    for k in VERSION {
+                        if let Some(v) = o.get(*k) {
+                            d.insert((*k).into(), v.clone());
+                        }
+                    }
+                    let has_install =
+                        o.get("scripts")
+                            .and_then(|s| s.as_object())
+                            .is_some_and(|s| {
+                                ["preinstall", "install", "postinstall"]
+                                    .iter()
+                                    .any(|k| s.contains_key(*k))
+                            });
+                    if has_install {
+                        d.insert("hasInstallScript".into(), true.into());
+                    }
+                }
+                versions.insert(ver.clone(), d.into());
+            }
+        }
+        out.insert("versions".into(), versions.into());
+    }
+    out.into()
+}
