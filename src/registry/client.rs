@@ -581,14 +581,34 @@ impl RegistryClient {
 /// Maps a reqwest error to a reason without its text (which may contain the URL).
 fn classify(e: reqwest::Error) -> FetchFailure {
     if e.is_timeout() {
-        FetchFailure::Timeout
-    } else if e.is_decode() {
-        FetchFailure::Decode
-    } else if e.is_redirect() {
-        FetchFailure::Redirect
-    } else {
-        FetchFailure::Connection
+        return FetchFailure::Timeout;
     }
+    if e.is_redirect() {
+        return FetchFailure::Redirect;
+    }
+    if e.is_decode() {
+        // A body cut mid-stream surfaces through the gzip decoder as a decode error wrapping
+        // the transport failure: that is a connection problem (retried), not bad data.
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                return match io.kind() {
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+                        FetchFailure::Decode
+                    }
+                    _ => FetchFailure::Connection,
+                };
+            }
+            if s.downcast_ref::<reqwest::Error>()
+                .is_some_and(|r| r.is_body())
+            {
+                return FetchFailure::Connection;
+            }
+            src = s.source();
+        }
+        return FetchFailure::Decode;
+    }
+    FetchFailure::Connection
 }
 
 fn is_loopback(url: &Url) -> bool {
