@@ -504,3 +504,71 @@ async fn concurrency_is_bounded() {
     );
     assert_eq!(reg.count("/pkg"), 6);
 }
+
+#[tokio::test]
+async fn proxy_settings_route_requests_and_no_proxy_bypasses() {
+    // The fixture registry doubles as an HTTP proxy (it serves absolute-form requests).
+    let proxy = small_registry();
+    let tmp = TempDir::new("proxy");
+    // Nothing listens on the target: only the proxy can answer.
+    let target = "http://127.0.0.1:9/";
+    let load = |env: &[(&str, String)]| {
+        RegistryConfig::load(&ConfigInputs {
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            project_dir: Some(tmp.path().to_path_buf()),
+            cli_registry: Some(target.into()),
+            ..ConfigInputs::default()
+        })
+        .unwrap()
+    };
+    let via_env = load(&[("HTTP_PROXY", proxy.url())]);
+    let client = RegistryClient::new(test_options(None), &via_env).unwrap();
+    let f = client
+        .get(
+            &url(&format!("{target}pkg")),
+            Accept::Json,
+            ResourceKind::Packument,
+        )
+        .await
+        .unwrap();
+    assert_eq!(&f.bytes[..], PACKUMENT);
+    let log = proxy.requests();
+    assert_eq!(log.len(), 1);
+    assert!(log[0].proxied && log[0].path == "/pkg");
+
+    // npm's `proxy=` in .npmrc, with `noproxy=` naming the target host: direct, refused.
+    std::fs::write(
+        tmp.path().join(".npmrc"),
+        format!("proxy={}\nnoproxy=127.0.0.1\n", proxy.url()),
+    )
+    .unwrap();
+    let bypass = load(&[]);
+    let client = RegistryClient::new(test_options(None), &bypass).unwrap();
+    let e = client
+        .get(
+            &url(&format!("{target}pkg")),
+            Accept::Json,
+            ResourceKind::Packument,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason, FetchFailure::Connection);
+    assert_eq!(
+        proxy.requests().len(),
+        1,
+        "noproxy host went through the proxy"
+    );
+}
+
+#[test]
+fn bad_ca_material_is_a_client_error() {
+    let mut config = config_for("https://registry.example/");
+    config.ca = vec!["not a certificate".into()];
+    let e = RegistryClient::new(test_options(None), &config)
+        .err()
+        .expect("bad CA accepted");
+    assert!(e.to_string().contains("CA certificate"), "{e}");
+}

@@ -96,6 +96,9 @@ pub struct LoggedRequest {
     pub fault: Option<String>,
     /// The answer (if any) was the untouched document (or a 304/404 about it).
     pub untouched: bool,
+    /// The request target was in absolute form (`GET http://host/path`): the client used this
+    /// server as its HTTP proxy.
+    pub proxied: bool,
 }
 
 impl LoggedRequest {
@@ -366,6 +369,7 @@ fn accept_loop(listener: TcpListener, state: Arc<State>, stop: Arc<AtomicBool>) 
 struct Request {
     method: String,
     target: String,
+    proxied: bool,
     path: String,
     headers: Vec<(String, String)>,
 }
@@ -394,10 +398,19 @@ fn read_request(stream: &mut TcpStream) -> Option<Request> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
+    // Absolute form (a client talking to us as its proxy): keep the origin-form part.
+    let (target, proxied) = match target
+        .strip_prefix("http://")
+        .and_then(|rest| rest.find('/').map(|i| rest[i..].to_string()))
+    {
+        Some(origin_form) => (origin_form, true),
+        None => (target, false),
+    };
     let path = normalise(target.split('?').next().unwrap_or(""));
     Some(Request {
         method,
         target,
+        proxied,
         path,
         headers,
     })
@@ -425,6 +438,7 @@ fn handle(mut stream: TcpStream, state: &State, stop: &AtomicBool) {
         status: 0,
         fault: fault.as_ref().map(Fault::name),
         untouched: fault.as_ref().is_none_or(Fault::untouched),
+        proxied: req.proxied,
     };
     let mut conn = Conn {
         stream,
