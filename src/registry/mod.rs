@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod client;
 pub mod config;
+pub mod plan;
 pub mod redact;
 
 pub use cache::Cache;
