@@ -7,6 +7,7 @@
 //! - [`plan`]: what to fetch for a run (one packument per name, attestations, keys) and the
 //!   run-level `registry-metadata-stripped` finding.
 //! - [`redact`]: URLs as they may appear in logs, errors and findings.
+//! - [`setup`]: the command line's registry flags into a ready client.
 
 pub mod cache;
 pub mod client;
@@ -14,6 +15,7 @@ pub mod config;
 mod outcome;
 pub mod plan;
 pub mod redact;
+pub mod setup;
 mod shape;
 
 pub use cache::Cache;

@@ -381,6 +381,7 @@ async fn randomized_faults_never_yield_verified_from_tampered_responses() {
         reg.chaos(seed, 35);
         let tmp = TempDir::new("chaos");
         let mut opts = test_options(Some(Cache::open(tmp.path(), false).unwrap()));
+        // Shorter than the chaos stall (400 ms), so stalls surface as timeouts.
         opts.timeout = Duration::from_millis(250);
         opts.backoff = Duration::from_millis(1);
         opts.retries = 1;
@@ -428,6 +429,9 @@ async fn randomized_faults_never_yield_verified_from_tampered_responses() {
         }
         // The cache was not poisoned: without chaos, everything verifies from it or the network.
         reg.clear_faults();
+        // Generous timeout here: this pass must not depend on machine load.
+        opts.timeout = Duration::from_secs(10);
+        opts.retries = 3;
         let after = RegistryClient::new(opts, &config_for(&base)).unwrap();
         for (i, p) in pkgs.iter().enumerate() {
             let tp = FixtureRegistry::tarball_path(p.name, p.version);
