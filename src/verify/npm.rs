@@ -21,7 +21,6 @@ use super::registry_signature::{
     verify_registry_signature, PublishTime, RegistrySignatureFailure, TimeSource as PublishSource,
 };
 use super::sigstore::{verify_bundle, ArtifactRef, SignerPolicy, SigstoreTrust};
-use super::Step;
 use crate::findings::Finding;
 use crate::inventory::integrity::{Hash, HashAlg, Integrity};
 use crate::registry::attestations::{
@@ -121,6 +120,8 @@ struct Binding {
     /// sha512 digests the subjects must equal (every one of them).
     targets: Vec<[u8; 64]>,
     compared: usize,
+    /// An attestation verified without a digest to bind its subject to.
+    unbound: bool,
     mismatched: bool,
     unusable: Option<String>,
 }
@@ -130,6 +131,7 @@ impl Binding {
         let mut b = Binding {
             targets: Vec::new(),
             compared: 0,
+            unbound: false,
             mismatched: false,
             unusable: None,
         };
@@ -220,6 +222,9 @@ impl Binding {
         }
         if self.compared > 0 {
             return Check::verified();
+        }
+        if !self.unbound {
+            return Check::new(Status::NotChecked, "no second integrity source to compare");
         }
         findings.push(Finding::new(
             "not-checked",
@@ -628,14 +633,10 @@ fn verify_slot(
         &policy,
     ) {
         Ok(v) => v,
-        Err(e) if e.step == Step::Artifact => {
-            if !subject_reported {
-                findings.push(Finding::new(
-                    "subject-mismatch",
-                    format!("{what}: the signed subject is not the expected integrity: {e}"),
-                ));
-            }
-            return (Check::new(Status::Invalid, "subject-mismatch"), None);
+        // The carried subject was already found not to be this package: that is the finding
+        // (the signature may be broken as well). Otherwise the step's own failure.
+        Err(_) if subject_reported => {
+            return (Check::new(Status::Invalid, "subject-mismatch"), None)
         }
         Err(e) => {
             return (
@@ -810,6 +811,7 @@ fn verify_slot(
         }
     };
     if bind.targets.is_empty() {
+        bind.unbound = true;
         let note = "subject digest not bound: no integrity known";
         check.reason = Some(match check.reason.take() {
             Some(r) => format!("{r}; {note}"),

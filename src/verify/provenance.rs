@@ -13,7 +13,7 @@
 //!   `buildDefinition.externalParameters.workflow.{repository,path,ref}`,
 //!   `buildDefinition.internalParameters.github.{repository_id,repository_owner_id,event_name}`,
 //!   `buildDefinition.resolvedDependencies[0].digest.gitCommit`, `runDetails.builder.id`.
-//! * SLSA v0.2, buildType `https://github.com/npm/cli/gha/v2` or `https://github.com/npm/cli/gha@v0`:
+//! * SLSA v0.2, buildType `https://github.com/npm/cli/gha/v2`, `…/gha@v0` or `…/gha@v1` (2023):
 //!   `invocation.configSource.{uri (git+REPO@REF), digest.sha1, entryPoint}`,
 //!   `invocation.environment.GITHUB_*`, `builder.id`.
 
@@ -31,6 +31,7 @@ pub const BUILD_TYPE_GHA_V1: &str =
 pub const BUILD_TYPES_NPM_GHA_V02: &[&str] = &[
     "https://github.com/npm/cli/gha/v2",
     "https://github.com/npm/cli/gha@v0",
+    "https://github.com/npm/cli/gha@v1",
 ];
 
 /// A provenance dialect this verifier reads.

@@ -4,5 +4,6 @@
 mod cli;
 mod corpus_bundles;
 mod inventory;
+mod npm_version;
 mod registry_signatures;
 mod trust;
