@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus_bundles;
+mod inspect;
 mod inventory;
 mod npm_version;
 mod registry_signatures;
