@@ -1188,3 +1188,140 @@ fn flipping_a_byte_never_verifies() {
         let _ = &Which::Integrity;
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Times and key windows.
+
+#[test]
+fn signed_publish_time_beats_a_mirror_rewritten_registry_time() {
+    let Some(dir) = corpus_dir("signed_publish_time_beats_mirror_time") else {
+        return;
+    };
+    let p = nuxt(&dir);
+    let v = p.version("3.13.0").unwrap().unwrap();
+    let body = read(&dir, &nuxt_attestations_file("3.13.0"));
+    let none = Known {
+        expected: None,
+        tarball: None,
+    };
+    // A mirror's ingestion time, after jl3b's window closed (MANIFEST §3).
+    let mirror: jiff::Timestamp = "2026-11-23T03:40:00Z".parse().unwrap();
+    let e = run(
+        "nuxt",
+        "3.13.0",
+        &none,
+        Some((&v, Some(mirror))),
+        AttestationsInput::NotChecked,
+    );
+    assert_eq!(e.registry_signature.status, Status::Invalid);
+    assert!(codes(&e).contains(&"registry-key-expired"));
+    // The publish attestation's signed time dates the signature inside the window.
+    let e = run(
+        "nuxt",
+        "3.13.0",
+        &none,
+        Some((&v, Some(mirror))),
+        AttestationsInput::Body(&body),
+    );
+    assert_eq!(
+        e.registry_signature.status,
+        Status::Verified,
+        "{:?}",
+        e.findings
+    );
+    assert_eq!(
+        e.published.source,
+        npm_provenance::verify::registry_signature::TimeSource::Rekor
+    );
+    assert!(e.published.time.unwrap() < "2025-01-29T00:00:00Z".parse().unwrap());
+    // And without any registry time at all.
+    let e = run(
+        "nuxt",
+        "3.13.0",
+        &none,
+        Some((&v, None)),
+        AttestationsInput::Body(&body),
+    );
+    assert_eq!(e.registry_signature.status, Status::Verified);
+}
+
+fn nuxt_attestations_file(version: &str) -> String {
+    format!("provenance-action/npm-registry__attestations__npm-v1__nuxt@{version}.json")
+}
+
+/// The embedded keys.json with the `npm:attestations` window of `keyid` replaced.
+fn keys_with_attestations_window(keyid: &str, start: &str, end: Option<&str>) -> NpmKeys {
+    let mut v: Value = serde_json::from_str(npm_provenance::trust::NPM_KEYS).unwrap();
+    let mut changed = 0;
+    for k in v["keys"].as_array_mut().unwrap() {
+        if k["keyId"] == keyid && k["keyUsage"] == "npm:attestations" {
+            k["publicKey"]["validFor"] = match end {
+                Some(end) => json!({"start": start, "end": end}),
+                None => json!({"start": start}),
+            };
+            changed += 1;
+        }
+    }
+    assert_eq!(changed, 1);
+    NpmKeys::from_json(
+        &serde_json::to_vec(&v).unwrap(),
+        KeySource::UserFile(PathBuf::from("keys.json")),
+    )
+    .unwrap()
+}
+
+#[test]
+fn publish_attestation_key_must_be_valid_at_the_signed_time() {
+    let Some(dir) = corpus_dir("publish_attestation_key_window") else {
+        return;
+    };
+    let set = &SETS[1]; // sigstore@1.0.0, signed 2023 with jl3b
+    let body = read(&dir, set.file);
+    let k = known(&dir, set.bytes);
+    let jl3b = "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA";
+    for (start, end, ok) in [
+        (
+            "2022-12-01T00:00:00.000Z",
+            Some("2025-01-29T00:00:00.000Z"),
+            true,
+        ),
+        (
+            "2022-12-01T00:00:00.000Z",
+            Some("2022-12-31T00:00:00.000Z"),
+            false,
+        ),
+        ("2024-01-01T00:00:00.000Z", None, false),
+    ] {
+        let keys = keys_with_attestations_window(jl3b, start, end);
+        let input = VersionInput {
+            name: set.name,
+            version: set.version,
+            expected_integrity: k.expected.clone(),
+            tarball_sha512: k.tarball,
+            packument_version: None,
+            packument_time: None,
+            attestations: AttestationsInput::Body(&body),
+        };
+        let e = verify_version(
+            &input,
+            &VerifyContext {
+                sigstore: trust(),
+                npm_keys: &keys,
+            },
+        );
+        assert_eq!(
+            e.publish_attestation.is_verified(),
+            ok,
+            "{start} {end:?}: {:?}",
+            e.findings
+        );
+        assert_eq!(e.publish_attestation.key_source.is_some(), ok);
+        if !ok {
+            assert!(codes(&e).contains(&"publish-attestation-invalid"));
+            // The provenance does not depend on the npm key.
+            assert!(e.provenance.is_verified());
+            // Without a verified publish attestation there is no signed publish time.
+            assert_eq!(e.published.time, None);
+        }
+    }
+}
