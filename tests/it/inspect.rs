@@ -1,0 +1,330 @@
+//! `npm-provenance inspect` from files: text and JSON output, exit codes, escaping.
+
+use npm_provenance_testkit::corpus::corpus_dir;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const NUXT_PACKUMENT: &str = "provenance-action/npm-registry__metadata__nuxt.json";
+
+fn nuxt_attestations(version: &str) -> String {
+    format!("provenance-action/npm-registry__attestations__npm-v1__nuxt@{version}.json")
+}
+
+fn inspect(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+        .arg("inspect")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn path(dir: &Path, rel: &str) -> String {
+    dir.join(rel).display().to_string()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+fn codes(doc: &Value) -> Vec<String> {
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("npmprov-inspect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+#[test]
+fn nuxt_412_json_is_fully_verified() {
+    let Some(dir) = corpus_dir("nuxt_412_json_is_fully_verified") else {
+        return;
+    };
+    let out = inspect(&[
+        "nuxt@4.1.2",
+        "--packument",
+        &path(&dir, NUXT_PACKUMENT),
+        "--attestations",
+        &path(&dir, &nuxt_attestations("4.1.2")),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    assert_eq!(doc["schema"], "npm-provenance/inspect/v1");
+    assert_eq!(doc["package"]["name"], "nuxt");
+    assert_eq!(doc["package"]["version"], "4.1.2");
+    let ev = &doc["evidence"];
+    for part in [
+        "registry_signature",
+        "publish_attestation",
+        "provenance",
+        "integrity",
+    ] {
+        assert_eq!(ev[part]["status"], "verified", "{part}");
+    }
+    assert_eq!(ev["registry_signature"]["key_source"], "pinned");
+    assert_eq!(ev["published"]["source"], "rekor");
+    assert!(ev["published"]["time"]
+        .as_str()
+        .unwrap()
+        .starts_with("2025-09-12T21:4"));
+    let id = &ev["identity"];
+    assert_eq!(id["source_repository_uri"], "https://github.com/nuxt/nuxt");
+    assert_eq!(id["workflow_path"], ".github/workflows/release.yml");
+    assert_eq!(id["ref"], "refs/heads/main");
+    assert_eq!(id["trigger"], "pull_request_target");
+    assert_eq!(id["npm_user"]["trusted_publisher"], "github");
+    assert_eq!(doc["findings"], serde_json::json!([]));
+}
+
+#[test]
+fn nuxt_3130_text_summary() {
+    let Some(dir) = corpus_dir("nuxt_3130_text_summary") else {
+        return;
+    };
+    let out = inspect(&[
+        "nuxt@3.13.0",
+        "--packument",
+        &path(&dir, NUXT_PACKUMENT),
+        "--attestations",
+        &path(&dir, &nuxt_attestations("3.13.0")),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("nuxt@3.13.0\n"), "{text}");
+    for needle in [
+        "provenance           verified",
+        "built from           https://github.com/nuxt/nuxt",
+        "74ef96d096d0045fd00fccd880c1dbbfea51e22a",
+        ".github/workflows/release.yml",
+        "refs/tags/v3.13.0",
+        "danielroe <daniel@roe.dev>",
+        "(rekor)",
+        "findings: none",
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from\n{text}");
+    }
+}
+
+#[test]
+fn attestations_only_is_not_checked_but_passes_at_deny() {
+    let Some(dir) = corpus_dir("attestations_only") else {
+        return;
+    };
+    let att = path(&dir, "pkgxray/attestation-actions-core-1.11.1.json");
+    let tgz = path(&dir, "npm-registry-tarballs/actions_core-1.11.1.tgz");
+    let out = inspect(&[
+        "@actions/core@1.11.1",
+        "--attestations",
+        &att,
+        "--tarball",
+        &tgz,
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = json(&out);
+    assert_eq!(doc["evidence"]["provenance"]["status"], "verified");
+    assert_eq!(
+        doc["evidence"]["registry_signature"]["status"],
+        "not-checked"
+    );
+    assert_eq!(codes(&doc), vec!["not-checked"]);
+    assert_eq!(doc["findings"][0]["level"], "warn");
+    // The same at --fail-level warn fails.
+    let out = inspect(&[
+        "@actions/core@1.11.1",
+        "--attestations",
+        &att,
+        "--tarball",
+        &tgz,
+        "--fail-level",
+        "warn",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn negatives_exit_1_with_their_finding() {
+    let Some(dir) = corpus_dir("negatives_exit_1") else {
+        return;
+    };
+    let cases = [
+        (
+            "gundam-visor@1.0.1",
+            "slsa-verifier/cli-testdata-npm-gha/gundam-visor-cli-v1-tag-invalidsigprov.tgz.json",
+            "provenance-invalid",
+        ),
+        (
+            "gundam-visor@1.0.1",
+            "slsa-verifier/cli-testdata-npm-gha/gundam-visor-cli-v1-tag-invalidsigpub.tgz.json",
+            "publish-attestation-invalid",
+        ),
+        (
+            "sigstore@0.4.0",
+            "pacote/sigstore-fixtures/mismatched-subject-name-attestations.json",
+            "subject-mismatch",
+        ),
+    ];
+    for (spec, file, code) in cases {
+        let out = inspect(&[spec, "--attestations", &path(&dir, file), "--json"]);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        let doc = json(&out);
+        assert!(
+            codes(&doc).contains(&code.to_owned()),
+            "{file}: {:?}",
+            codes(&doc)
+        );
+        let f = doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == code)
+            .unwrap();
+        assert_eq!(f["level"], "deny");
+        assert!(f["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    // A wrong expected integrity.
+    let out = inspect(&[
+        "nuxt@4.1.2",
+        "--packument",
+        &path(&dir, NUXT_PACKUMENT),
+        "--integrity",
+        "sha512-NZlPGlMav18KXWiOmTguQtH5lcrwooPniWXM3Ca4c9spsMRu3wyWLlN8wiI/cK+lEu3rQyKCGSA75nFVK4Ew3w==",
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(codes(&json(&out)).contains(&"integrity-mismatch".to_owned()));
+    // A version the packument does not list.
+    let out = inspect(&[
+        "nuxt@99.0.0",
+        "--packument",
+        &path(&dir, NUXT_PACKUMENT),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(codes(&json(&out)).contains(&"version-not-in-registry".to_owned()));
+}
+
+#[test]
+fn registry_strings_are_escaped_in_text() {
+    let Some(dir) = corpus_dir("registry_strings_are_escaped") else {
+        return;
+    };
+    let mut p: Value =
+        serde_json::from_slice(&std::fs::read(dir.join(NUXT_PACKUMENT)).unwrap()).unwrap();
+    p["versions"]["4.1.2"]["_npmUser"]["email"] =
+        Value::String("x\n::error::pwned\u{1b}[31m".into());
+    let file = temp_file("nuxt-evil.json", &serde_json::to_vec(&p).unwrap());
+    let out = inspect(&["nuxt@4.1.2", "--packument", file.to_str().unwrap()]);
+    // _npmUser is not signed: the registry signature still verifies.
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.lines().any(|l| l.starts_with("::error::")), "{text}");
+    assert!(!text.contains('\u{1b}'));
+    assert!(text.contains("x\\u{a}::error::pwned"));
+}
+
+#[test]
+fn unusable_inputs_are_exit_2_naming_the_file() {
+    let Some(dir) = corpus_dir("unusable_inputs") else {
+        return;
+    };
+    let bad = temp_file("bad-attestations.json", b"{\"attestations\": 3}");
+    let out = inspect(&[
+        "sigstore@0.4.0",
+        "--attestations",
+        bad.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let doc = json(&out);
+    assert_eq!(doc["schema"], "npm-provenance/error/v1");
+    assert_eq!(doc["error"]["path"], bad.display().to_string());
+    let out = inspect(&[
+        "sigstore@0.4.0",
+        "--packument",
+        "/nonexistent/packument.json",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/packument.json"));
+    // A packument of another package.
+    let out = inspect(&["sigstore@0.4.0", "--packument", &path(&dir, NUXT_PACKUMENT)]);
+    assert_eq!(out.status.code(), Some(2));
+    for args in [
+        vec!["not-a-spec", "--tarball", "x"],
+        vec![
+            "nuxt@4.1.2",
+            "--packument",
+            &path(&dir, NUXT_PACKUMENT),
+            "--integrity",
+            "md5-abc",
+        ],
+        vec![
+            "nuxt@4.1.2",
+            "--packument",
+            &path(&dir, NUXT_PACKUMENT),
+            "--fail-level",
+            "error",
+        ],
+        vec![
+            "nuxt@4.1.2",
+            "--packument",
+            &path(&dir, NUXT_PACKUMENT),
+            "--format",
+            "sarif",
+        ],
+    ] {
+        assert_eq!(inspect(&args).status.code(), Some(2), "{args:?}");
+    }
+}
+
+#[test]
+fn online_inspect_is_not_in_this_build() {
+    let out = inspect(&["nuxt@4.1.2"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("registry client"));
+}
+
+#[test]
+fn output_file_is_written() {
+    let Some(dir) = corpus_dir("output_file_is_written") else {
+        return;
+    };
+    let target =
+        std::env::temp_dir().join(format!("npmprov-inspect-out-{}.json", std::process::id()));
+    let out = inspect(&[
+        "nuxt@3.13.0",
+        "--packument",
+        &path(&dir, NUXT_PACKUMENT),
+        "--json",
+        "--output",
+        target.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let doc: Value = serde_json::from_slice(&std::fs::read(&target).unwrap()).unwrap();
+    assert_eq!(doc["evidence"]["registry_signature"]["status"], "verified");
+    assert_eq!(doc["evidence"]["provenance"]["status"], "not-checked");
+    std::fs::remove_file(&target).unwrap();
+}
