@@ -81,6 +81,10 @@ pub enum ChainMode {
     /// Leaf issued by a foreign CA, with the foreign intermediate and root in the bundle
     /// (v0.1/v0.2 `x509CertificateChain`); a verifier must not trust bundle-supplied CAs.
     ForeignChainInBundle,
+    /// Leaf issued by an intermediate that our root signed but the trusted root does not list,
+    /// carried in the bundle. A path builder that takes intermediates from the bundle accepts
+    /// it (sigstore-verify does); DESIGN §4.4 says only the leaf comes from the bundle.
+    RogueIntermediateInBundle,
 }
 
 /// What the Rekor body records (the tamper matrix uses the wrong ones).

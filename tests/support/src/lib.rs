@@ -17,6 +17,7 @@ pub mod pki;
 pub mod rekor;
 pub mod seed;
 pub mod sigstore;
+pub mod tamper;
 
 pub use bundle::{BodyMode, BundleVersion, ChainMode, Content, MintSpec, Minted, SignerSpec};
 pub use npm::KeyWindow;

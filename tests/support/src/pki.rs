@@ -91,7 +91,17 @@ impl Ca {
                 not_after,
                 subject_key: *key.verifying_key(),
                 issuer_key_id: ski(parent.key.verifying_key()),
-                extensions: ca_extensions(key.verifying_key(), Some(0)),
+                extensions: {
+                    // Like Fulcio's intermediate: code signing EKU (path validation checks it
+                    // on intermediates that are not trust anchors).
+                    let mut e = ca_extensions(key.verifying_key(), Some(0));
+                    e.push(ext(
+                        OID_EKU,
+                        false,
+                        &ExtendedKeyUsage(vec![ID_KP_CODE_SIGNING]),
+                    ));
+                    e
+                },
             },
             &parent.key,
         );

@@ -30,6 +30,7 @@ pub struct TestSigstore {
     foreign_root: Ca,
     foreign_intermediate: Ca,
     foreign_key: SigningKey,
+    rogue_intermediate: Ca,
 }
 
 impl TestSigstore {
@@ -59,8 +60,17 @@ impl TestSigstore {
             TRUST_START,
             CA_END,
         );
+        let rogue_intermediate = Ca::intermediate(
+            seed,
+            "rogue/intermediate",
+            "test-fulcio-rogue-intermediate",
+            &root,
+            TRUST_START,
+            CA_END,
+        );
         TestSigstore {
             seed: seed.to_vec(),
+            rogue_intermediate,
             ct: seed::derive_key(seed, "ct/log"),
             rekor: RekorLog::new(seed, "rekor/log", &origin(seed)),
             npm: seed::derive_key(seed, "npm/registry"),
@@ -258,11 +268,10 @@ impl TestSigstore {
                     )
                 );
                 let key = seed::derive_key(&self.seed, &label);
-                let foreign = spec.chain == ChainMode::ForeignChainInBundle;
-                let issuer = if foreign {
-                    &self.foreign_intermediate
-                } else {
-                    &self.intermediate
+                let issuer = match spec.chain {
+                    ChainMode::LeafOnly => &self.intermediate,
+                    ChainMode::ForeignChainInBundle => &self.foreign_intermediate,
+                    ChainMode::RogueIntermediateInBundle => &self.rogue_intermediate,
                 };
                 let leaf = pki::issue_leaf(
                     &self.seed,
@@ -282,12 +291,17 @@ impl TestSigstore {
                     BundleVersion::V03 => json!({"certificate": {"rawBytes": b64(&leaf)}}),
                     _ => {
                         let mut certs = vec![json!({"rawBytes": b64(&leaf)})];
-                        if foreign {
-                            certs.push(
-                                json!({"rawBytes": b64(&self.foreign_intermediate.cert_der)}),
-                            );
-                            certs.push(json!({"rawBytes": b64(&self.foreign_root.cert_der)}));
-                        }
+                        let extra: Vec<&[u8]> = match spec.chain {
+                            ChainMode::LeafOnly => vec![],
+                            ChainMode::ForeignChainInBundle => vec![
+                                &self.foreign_intermediate.cert_der,
+                                &self.foreign_root.cert_der,
+                            ],
+                            ChainMode::RogueIntermediateInBundle => {
+                                vec![&self.rogue_intermediate.cert_der]
+                            }
+                        };
+                        certs.extend(extra.iter().map(|c| json!({"rawBytes": b64(c)})));
                         json!({"x509CertificateChain": {"certificates": certs}})
                     }
                 };
