@@ -34,8 +34,7 @@ def write(path, data):
     os.replace(tmp, path)
 
 seeds = json.load(open(os.path.join(work, "package", "seeds.json")))[cdn]
-write(os.path.join(out, "tuf-root.json"),
-      json.dumps(seeds["root.json"], indent=2).encode() + b"\n")
+write(os.path.join(out, "tuf-root.json"), base64.b64decode(seeds["root.json"]))
 targets = seeds["targets"]
 write(os.path.join(out, "trusted_root.json"), base64.b64decode(targets["trusted_root.json"]))
 write(os.path.join(out, "npm-keys.json"), base64.b64decode(targets["registry.npmjs.org%2Fkeys.json"]))

@@ -1,1 +1,2 @@
 //! Registry: HTTP client, wire types (tolerant subsets of the registry's responses), cache.
+pub mod public;

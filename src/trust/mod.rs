@@ -9,3 +9,7 @@ pub const STAGING_TRUSTED_ROOT: &str = include_str!("../../trust-roots/staging/t
 pub const NPM_KEYS: &str = include_str!("../../trust-roots/npm-keys.json");
 /// The Sigstore public-good TUF root the embedded targets were distributed under.
 pub const TUF_ROOT: &str = include_str!("../../trust-roots/tuf-root.json");
+
+pub mod npm_keys;
+pub mod trusted_root;
+pub mod tuf_root;

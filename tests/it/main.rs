@@ -2,3 +2,7 @@
 //! corpus location, the test Sigstore and the fixture registry.
 
 mod cli;
+mod corpus_bundles;
+mod inventory;
+mod registry_signatures;
+mod trust;

@@ -1,0 +1,470 @@
+//! The one place that uses `sigstore-verify`: a complete bundle verification in DESIGN §4
+//! order, with our own additions (structural rules and caps, duplicate entries, the assertion
+//! that certificate, SCT and tlog checks ran, identity/issuer matching, the `.1`/`.8` rule).
+//!
+//! No `skip_*` option of the library is ever used here.
+
+use super::bundle::{
+    BundleError, Signer, Statement, Step, Subject, TimeSource, VerifiedBundle, VerifiedTime,
+};
+use super::{identity, shape};
+use sigstore_verify::types::bundle::VerificationMaterialContent;
+use sigstore_verify::types::{
+    Artifact, ArtifactDigest, Bundle, DerPublicKey, HashAlgorithm, KindVersion, Sha256Hash,
+    SignatureContent,
+};
+use sigstore_verify::{
+    CertificateError, Error as SvError, PublicKeyVerificationPolicy, TimestampError,
+    TransparencyLogError, VerificationPolicy, VerificationResult, Verifier,
+};
+use std::collections::BTreeMap;
+
+/// The only trusted-root media type this verifier accepts.
+pub const TRUSTED_ROOT_MEDIA_TYPE: &str =
+    "application/vnd.dev.sigstore.trustedroot+json;version=0.1";
+/// Largest trusted root accepted, in bytes (the production root is about 7 KB).
+pub const MAX_TRUSTED_ROOT_BYTES: usize = 1024 * 1024;
+
+/// Trust material for bundle verification: a parsed `trusted_root.json` and the verifier
+/// prepared from it (Fulcio CAs, Rekor keys, CT keys, TSAs). Identity policy lives apart, in
+/// [`SignerPolicy`].
+pub struct SigstoreTrust {
+    verifier: Verifier,
+}
+
+impl std::fmt::Debug for SigstoreTrust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigstoreTrust").finish_non_exhaustive()
+    }
+}
+
+impl SigstoreTrust {
+    /// Parses and prepares a trusted_root.json (rejects malformed roots, an unknown media type,
+    /// empty CA chains, duplicate log ids, bad validity windows).
+    pub fn from_json(json: &str) -> Result<SigstoreTrust, BundleError> {
+        if json.len() > MAX_TRUSTED_ROOT_BYTES {
+            return Err(BundleError::new(
+                Step::TrustRoot,
+                format!("a trusted root of at most {MAX_TRUSTED_ROOT_BYTES} bytes (cap)"),
+                format!("{} bytes", json.len()),
+            ));
+        }
+        let value: serde_json::Value = serde_json::from_str(json)
+            .map_err(|e| BundleError::new(Step::TrustRoot, "trusted root JSON", e.to_string()))?;
+        let media_type = value.get("mediaType").and_then(|v| v.as_str());
+        if media_type != Some(TRUSTED_ROOT_MEDIA_TYPE) {
+            return Err(BundleError::new(
+                Step::TrustRoot,
+                format!("trusted root mediaType {TRUSTED_ROOT_MEDIA_TYPE}"),
+                format!("{media_type:?}"),
+            ));
+        }
+        let root = sigstore_verify::trust_root::TrustedRoot::from_json(json).map_err(|e| {
+            BundleError::new(Step::TrustRoot, "a valid trusted root", e.to_string())
+        })?;
+        if root.certificate_authorities.is_empty() && root.tlogs.is_empty() {
+            return Err(BundleError::new(
+                Step::TrustRoot,
+                "a trusted root with certificate authorities or transparency logs",
+                "neither",
+            ));
+        }
+        let verifier = Verifier::new(&root).map_err(|e| map_error(&e))?;
+        Ok(SigstoreTrust { verifier })
+    }
+}
+
+/// The artifact a bundle must bind: raw bytes or a pre-computed digest.
+#[derive(Debug, Clone, Copy)]
+pub enum ArtifactRef<'a> {
+    Bytes(&'a [u8]),
+    Sha256([u8; 32]),
+    Sha512([u8; 64]),
+}
+
+/// Who may have signed the bundle.
+#[derive(Debug, Clone)]
+pub enum SignerPolicy {
+    /// Fulcio certificate bundles; `None` matchers = any identity (the caller authorizes later).
+    Certificate {
+        san: Option<Matcher>,
+        issuer: Option<Matcher>,
+    },
+    /// Key-signed bundles (npm publish attestations): DER SubjectPublicKeyInfo.
+    PublicKey { spki_der: Vec<u8> },
+}
+
+/// Matches an identity value exactly, or with a regex anchored on the whole value.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    Exact(String),
+    /// Built by [`Matcher::regex`] as `^(?:P)$`.
+    Regex(regex::Regex),
+}
+
+impl Matcher {
+    /// A regex matcher for `p`, anchored on the whole value as `^(?:p)$`.
+    pub fn regex(p: &str) -> Result<Matcher, regex::Error> {
+        regex::Regex::new(&format!("^(?:{p})$")).map(Matcher::Regex)
+    }
+
+    /// Whether `s` satisfies this matcher.
+    pub fn matches(&self, s: &str) -> bool {
+        match self {
+            Matcher::Exact(e) => e == s,
+            Matcher::Regex(r) => r.is_match(s),
+        }
+    }
+}
+
+impl std::fmt::Display for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Matcher::Exact(e) => write!(f, "{e:?}"),
+            Matcher::Regex(r) => write!(f, "regex {:?}", r.as_str()),
+        }
+    }
+}
+
+/// Parses a PEM `PUBLIC KEY` into DER SubjectPublicKeyInfo (for `verify-bundle --key`).
+pub fn spki_from_pem(pem: &str) -> Result<Vec<u8>, BundleError> {
+    DerPublicKey::from_pem(pem)
+        .map(|k| k.as_bytes().to_vec())
+        .map_err(|e| BundleError::new(Step::Parse, "a PEM PUBLIC KEY", e.to_string()))
+}
+
+/// Full verification in DESIGN §4 order. Never uses any skip_* option; on certificate bundles
+/// asserts certificate, SCT and tlog checks all ran.
+pub fn verify_bundle(
+    trust: &SigstoreTrust,
+    bundle_json: &[u8],
+    artifact: ArtifactRef<'_>,
+    policy: &SignerPolicy,
+) -> Result<VerifiedBundle, BundleError> {
+    // §4.1 caps, media type → version rules (every entry: v0.1 SET, ≥v0.2 proof + checkpoint,
+    //      v0.3 one certificate), duplicate tlog entries, one DSSE signature, in-toto payload.
+    let (text, shape) = shape::check(bundle_json)?;
+    let mut bundle = Bundle::from_json(text)
+        .map_err(|e| BundleError::new(Step::Parse, "a Sigstore bundle", e.to_string()))?;
+    // §4.4 only the leaf comes from the bundle: the path is built from the trusted root alone.
+    if let VerificationMaterialContent::X509CertificateChain { certificates } =
+        &mut bundle.verification_material.content
+    {
+        certificates.truncate(1);
+    }
+    let artifact = to_artifact(artifact)?;
+
+    let (result, signer) = match policy {
+        SignerPolicy::Certificate { san, issuer } => {
+            if !shape.has_certificate {
+                return Err(BundleError::new(
+                    Step::CertificateChain,
+                    "a certificate-signed bundle",
+                    "a key-signed bundle (publicKey)",
+                ));
+            }
+            // §4.2 tlog (log key, SET, inclusion proof, checkpoint, body consistency),
+            // §4.3 times (SET-backed integratedTime, RFC 3161), §4.4 chain at every time,
+            // §4.5 SCT, §4.6 DSSE/message signature, §4.7 artifact: all inside the library,
+            // with its default (full) certificate policy and no identity constraint.
+            let result = trust
+                .verifier
+                .verify(artifact, &bundle, &VerificationPolicy::any_identity())
+                .map_err(|e| map_error(&e))?;
+            // Assert that the checks we rely on really ran.
+            assert_ran(&result, true)?;
+            // §4.8 identity: decode SAN, issuer (.1/.8 rule) and every Fulcio extension.
+            let leaf = bundle.signing_certificate().ok_or_else(|| {
+                BundleError::new(Step::CertificateChain, "a signing certificate", "none")
+            })?;
+            let id = identity::decode_fulcio_identity(leaf.as_bytes())?;
+            cross_check_identity(&result, &id)?;
+            // §4.8 policy: SAN then issuer.
+            if let Some(m) = san {
+                if !m.matches(&id.san) {
+                    return Err(BundleError::new(
+                        Step::Identity,
+                        format!("SAN {m}"),
+                        format!("{:?}", id.san),
+                    ));
+                }
+            }
+            if let Some(m) = issuer {
+                if !m.matches(&id.issuer) {
+                    return Err(BundleError::new(
+                        Step::Issuer,
+                        format!("issuer {m}"),
+                        format!("{:?}", id.issuer),
+                    ));
+                }
+            }
+            (result, Signer::Certificate(id))
+        }
+        SignerPolicy::PublicKey { spki_der } => {
+            if shape.has_certificate {
+                return Err(BundleError::new(
+                    Step::Signature,
+                    "a key-signed bundle (publicKey)",
+                    "a certificate-signed bundle",
+                ));
+            }
+            // §4.2 tlog (SET, proof, checkpoint, body consistency with the key), §4.3 times,
+            // §4.6 signature with the caller's key, §4.7 artifact.
+            let key_policy = PublicKeyVerificationPolicy::new(DerPublicKey::new(spki_der.clone()));
+            let result = trust
+                .verifier
+                .verify(artifact, &bundle, &key_policy)
+                .map_err(|e| map_error(&e))?;
+            assert_ran(&result, false)?;
+            (result, Signer::PublicKey { hint: shape.hint })
+        }
+    };
+
+    // §4.3 every verified time, with its source and log entry.
+    let times = attribute_times(&bundle, &result)?;
+    let (statement, dsse_keyid) = match &bundle.content {
+        SignatureContent::DsseEnvelope(env) => {
+            let keyid = env.signature.keyid.as_str();
+            (
+                Some(parse_statement(env.payload.as_bytes(), &env.payload_type)?),
+                (!keyid.is_empty()).then(|| keyid.to_owned()),
+            )
+        }
+        _ => (None, None),
+    };
+    Ok(VerifiedBundle {
+        media_type: shape.media_type,
+        times,
+        statement,
+        signer,
+        dsse_keyid,
+    })
+}
+
+fn to_artifact(a: ArtifactRef<'_>) -> Result<Artifact<'_>, BundleError> {
+    Ok(match a {
+        ArtifactRef::Bytes(b) => Artifact::from_blob(b),
+        ArtifactRef::Sha256(d) => Artifact::from_digest(ArtifactDigest::sha256(Sha256Hash::new(d))),
+        ArtifactRef::Sha512(d) => Artifact::from_digest(
+            ArtifactDigest::new(HashAlgorithm::Sha2512, d.to_vec())
+                .map_err(|e| BundleError::new(Step::Artifact, "a sha512 digest", e.to_string()))?,
+        ),
+    })
+}
+
+/// Fails closed unless the library reports the checks we require as done.
+fn assert_ran(result: &VerificationResult, certificate: bool) -> Result<(), BundleError> {
+    let checks = [
+        (
+            certificate,
+            result.certificate_verified(),
+            Step::CertificateChain,
+            "certificate chain",
+        ),
+        (certificate, result.sct_verified(), Step::Sct, "SCT"),
+        (true, result.tlog_verified(), Step::Tlog, "transparency log"),
+    ];
+    for (required, ran, step, what) in checks {
+        if required && !ran {
+            return Err(BundleError::new(
+                step,
+                format!("{what} verification to have run"),
+                "it did not run",
+            ));
+        }
+    }
+    if result.verified_timestamps().is_empty() {
+        return Err(BundleError::new(
+            Step::Time,
+            "at least one verified time",
+            "none",
+        ));
+    }
+    Ok(())
+}
+
+/// Our decoding must agree with the library's on the claims it also reads.
+fn cross_check_identity(
+    result: &VerificationResult,
+    id: &super::bundle::FulcioIdentity,
+) -> Result<(), BundleError> {
+    if let Some(lib) = result.identity() {
+        if lib.as_str() != id.san {
+            return Err(BundleError::new(
+                Step::Identity,
+                format!("one SAN ({:?})", lib.as_str()),
+                format!("{:?}", id.san),
+            ));
+        }
+    }
+    if result.issuer() != Some(id.issuer.as_str()) {
+        return Err(BundleError::new(
+            Step::Issuer,
+            format!("one issuer ({:?})", result.issuer()),
+            format!("{:?}", id.issuer),
+        ));
+    }
+    Ok(())
+}
+
+/// Attributes the library's verified times (TSA times first in bundle order, then SET-backed
+/// Rekor v1 integrated times in entry order, for certificates; Rekor first for keys) to their
+/// sources. Fails closed if the attribution does not account for every time.
+fn attribute_times(
+    bundle: &Bundle,
+    result: &VerificationResult,
+) -> Result<Vec<VerifiedTime>, BundleError> {
+    let mut rekor = Vec::new();
+    for entry in &bundle.verification_material.tlog_entries {
+        let v1 = matches!(
+            entry.kind_version,
+            KindVersion::HashedRekordV001 | KindVersion::DsseV001 | KindVersion::IntotoV002
+        );
+        if let (true, Some(time), Some(_)) =
+            (v1, entry.integrated_time, entry.inclusion_promise.as_ref())
+        {
+            let index = i64::try_from(entry.log_index.get()).map_err(|_| {
+                BundleError::new(Step::Tlog, "a log index within int64", "a larger one")
+            })?;
+            rekor.push(VerifiedTime {
+                time,
+                source: TimeSource::Rekor,
+                log_index: Some(index),
+                log_id: Some(entry.log_id.key_id.to_base64()),
+            });
+        }
+    }
+    let mut remaining: Vec<jiff::Timestamp> = result.verified_timestamps().to_vec();
+    for r in &rekor {
+        let pos = remaining.iter().position(|t| *t == r.time).ok_or_else(|| {
+            BundleError::new(
+                Step::Time,
+                format!("integrated time {} among the verified times", r.time),
+                "missing",
+            )
+        })?;
+        remaining.remove(pos);
+    }
+    let n_tsa = bundle
+        .verification_material
+        .timestamp_verification_data
+        .rfc3161_timestamps
+        .len();
+    if remaining.len() != n_tsa {
+        return Err(BundleError::new(
+            Step::Time,
+            format!("{n_tsa} verified RFC 3161 timestamps"),
+            format!("{}", remaining.len()),
+        ));
+    }
+    let mut times = rekor;
+    times.extend(remaining.into_iter().map(|time| VerifiedTime {
+        time,
+        source: TimeSource::Tsa,
+        log_index: None,
+        log_id: None,
+    }));
+    times.sort();
+    Ok(times)
+}
+
+/// The verified in-toto statement (the payload the signature covers).
+fn parse_statement(payload: &[u8], payload_type: &str) -> Result<Statement, BundleError> {
+    #[derive(serde::Deserialize)]
+    struct Wire {
+        #[serde(rename = "_type")]
+        type_: String,
+        #[serde(rename = "predicateType")]
+        predicate_type: String,
+        subject: Vec<WireSubject>,
+        #[serde(default)]
+        predicate: serde_json::Value,
+    }
+    #[derive(serde::Deserialize)]
+    struct WireSubject {
+        #[serde(default)]
+        name: String,
+        digest: BTreeMap<String, String>,
+    }
+    let w: Wire = serde_json::from_slice(payload)
+        .map_err(|e| BundleError::new(Step::Parse, "an in-toto statement", e.to_string()))?;
+    Ok(Statement {
+        type_: w.type_,
+        predicate_type: w.predicate_type,
+        subjects: w
+            .subject
+            .into_iter()
+            .map(|s| Subject {
+                name: s.name,
+                digest: s.digest,
+            })
+            .collect(),
+        predicate: w.predicate,
+        payload_type: payload_type.to_owned(),
+    })
+}
+
+/// Maps a library error onto the step it belongs to. `expected` says what the step requires;
+/// `actual` carries the library's detail.
+fn map_error(e: &SvError) -> BundleError {
+    use sigstore_verify::bundle::Error as BErr;
+    let (step, expected) = match e {
+        SvError::IdentityMismatch { .. } => (Step::Identity, "the required SAN"),
+        SvError::IssuerMismatch { .. } => (Step::Issuer, "the required issuer"),
+        SvError::SignatureInvalid(_) => (Step::Signature, "a valid signature by the signing key"),
+        SvError::ArtifactMismatch(_)
+        | SvError::UnsupportedArtifact(_)
+        | SvError::ArtifactRead(_) => (Step::Artifact, "the artifact to match the signed digest"),
+        SvError::Certificate(c) => match c {
+            CertificateError::Sct(_) => (Step::Sct, "a valid embedded SCT from a trusted CT log"),
+            _ => (
+                Step::CertificateChain,
+                "a leaf chaining to a trusted Fulcio CA, valid at every verified time",
+            ),
+        },
+        SvError::TransparencyLog(t) => match t {
+            TransparencyLogError::UnknownLog { .. } => (Step::Tlog, "a log of the trusted root"),
+            TransparencyLogError::InclusionProof(_) => {
+                (Step::InclusionProof, "a valid Merkle inclusion proof")
+            }
+            TransparencyLogError::Checkpoint(_) => (
+                Step::Checkpoint,
+                "a checkpoint signed by the log, matching the proof",
+            ),
+            TransparencyLogError::InclusionPromise(_) => {
+                (Step::SignedEntryTimestamp, "a valid signed entry timestamp")
+            }
+            TransparencyLogError::EntryMismatch(_) | TransparencyLogError::MalformedEntry(_) => {
+                (Step::TlogBody, "a log entry body recording this bundle")
+            }
+            TransparencyLogError::IntegratedTime(_) => (
+                Step::Time,
+                "an integrated time within the certificate validity, not in the future",
+            ),
+            _ => (Step::Tlog, "a valid transparency log entry"),
+        },
+        SvError::Timestamp(t) => match t {
+            TimestampError::NoVerifiedTimestamp(_) => (Step::Time, "at least one verified time"),
+            _ => (Step::Time, "valid RFC 3161 timestamps"),
+        },
+        SvError::Bundle(b) => match b {
+            BErr::MissingCheckpoint => {
+                (Step::Checkpoint, "a checkpoint with every inclusion proof")
+            }
+            BErr::LogIndexOutOfRange { .. } | BErr::CheckpointRootMismatch => {
+                (Step::InclusionProof, "a consistent inclusion proof")
+            }
+            BErr::MissingSigningTimeEvidence => (Step::Tlog, "a transparency log entry"),
+            _ => (Step::MediaType, "a bundle following its media type's rules"),
+        },
+        SvError::InvalidTrustRoot(_) | SvError::TrustRoot(_) | SvError::TrustedCertificate(_) => {
+            (Step::TrustRoot, "a usable trusted root")
+        }
+        SvError::Crypto(_) => (Step::Signature, "a supported key and signature"),
+        SvError::InvalidBundle(_) | SvError::UnsupportedBundle(_) | SvError::Types(_) => {
+            (Step::Parse, "a well-formed, supported bundle")
+        }
+        _ => (Step::Parse, "a verifiable bundle"),
+    };
+    BundleError::new(step, expected, e.to_string())
+}
