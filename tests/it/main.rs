@@ -5,4 +5,5 @@ mod cli;
 mod corpus_bundles;
 mod inventory;
 mod registry_signatures;
+mod tamper;
 mod trust;

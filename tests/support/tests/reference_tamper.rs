@@ -130,7 +130,7 @@ fn reference_rejects_every_case_it_checks() {
             "checkpoint" => &["checkpoint"],
             "tlog-body" => &["log entry does not match"],
             "signature" => &["signature", "payload type", "certificate but public-key"],
-            "artifact" => &["artifact mismatch"],
+            "artifact" => &["artifact mismatch", "cannot bind artifact"],
             "identity" => &["identity mismatch"],
             "issuer" => &["issuer mismatch"],
             "media-type" => &["media type", "bundle+json", "bundle.v0.3+json"],
