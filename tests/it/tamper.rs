@@ -183,6 +183,11 @@ rejected! {
     issuer_mismatch_exact => "issuer-mismatch-exact",
     issuer_mismatch_regex => "issuer-mismatch-regex",
     issuer_regex_is_anchored => "issuer-regex-is-anchored",
+    // Identity decoding.
+    issuer_legacy_and_v2_disagree => "issuer-legacy-and-v2-disagree",
+    fulcio_extension_duplicated => "fulcio-extension-duplicated",
+    legacy_extension_not_utf8 => "legacy-extension-not-utf8",
+    fulcio_extension_not_der => "fulcio-extension-not-der",
     // Media type rules.
     unknown_media_type => "unknown-media-type",
     v02_without_inclusion_proof => "v02-without-inclusion-proof",

@@ -147,8 +147,13 @@ pub struct Identity {
     pub claims: BTreeMap<u32, String>,
     /// Legacy claims .2–.6, keyed by the last arc (raw UTF-8 values).
     pub legacy: BTreeMap<u32, String>,
-    /// Whether to write the legacy issuer .1 beside .8.
-    pub legacy_issuer: bool,
+    /// Legacy issuer .1 (raw UTF-8), if written; normally equal to `issuer`.
+    pub legacy_issuer: Option<String>,
+    /// Whether to write the current issuer .8 (`false` = a legacy-only leaf).
+    pub v2_issuer: bool,
+    /// Extra Fulcio extensions appended verbatim: (last arc, raw extnValue bytes). For
+    /// malformed-identity cases (duplicates, wrong encodings).
+    pub extra: Vec<(u32, Vec<u8>)>,
 }
 
 /// The GitHub Actions OIDC issuer.
@@ -192,7 +197,9 @@ impl Identity {
             issuer: GITHUB_ISSUER.to_string(),
             claims,
             legacy,
-            legacy_issuer: true,
+            legacy_issuer: Some(GITHUB_ISSUER.to_string()),
+            v2_issuer: true,
+            extra: Vec::new(),
         }
     }
 
@@ -203,8 +210,18 @@ impl Identity {
             issuer: issuer.to_string(),
             claims: BTreeMap::new(),
             legacy: BTreeMap::new(),
-            legacy_issuer: false,
+            legacy_issuer: None,
+            v2_issuer: true,
+            extra: Vec::new(),
         }
+    }
+
+    /// The same identity as a 2023-era leaf: legacy .1–.6 only, no .8 onwards.
+    pub fn legacy_only(mut self) -> Identity {
+        self.claims.clear();
+        self.v2_issuer = false;
+        self.legacy_issuer = Some(self.issuer.clone());
+        self
     }
 
     /// The source repository URI claim (.12), if any.
@@ -219,15 +236,20 @@ impl Identity {
             San::Email(e) => GeneralName::Rfc822Name(ia5(e)),
         };
         let mut out = vec![ext(OID_SAN, true, &SubjectAltName(vec![san]))];
-        if self.legacy_issuer {
-            out.push(raw_ext(fulcio_oid(1), self.issuer.as_bytes().to_vec()));
+        if let Some(legacy) = &self.legacy_issuer {
+            out.push(raw_ext(fulcio_oid(1), legacy.as_bytes().to_vec()));
         }
         for (arc, value) in &self.legacy {
             out.push(raw_ext(fulcio_oid(*arc), value.as_bytes().to_vec()));
         }
-        out.push(raw_ext(fulcio_oid(8), utf8_der(&self.issuer)));
+        if self.v2_issuer {
+            out.push(raw_ext(fulcio_oid(8), utf8_der(&self.issuer)));
+        }
         for (arc, value) in &self.claims {
             out.push(raw_ext(fulcio_oid(*arc), utf8_der(value)));
+        }
+        for (arc, value) in &self.extra {
+            out.push(raw_ext(fulcio_oid(*arc), value.clone()));
         }
         out
     }

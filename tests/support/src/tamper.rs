@@ -567,6 +567,43 @@ pub fn cases() -> Vec<Case> {
         );
     }
 
+    // Identity decoding (DESIGN §4.8): the leaf itself is validly issued and logged.
+    let mut disagree = identity();
+    disagree.legacy_issuer = Some("https://accounts.google.com".into());
+    let mut duplicated = identity();
+    duplicated
+        .extra
+        .push((12, der_utf8("https://github.com/evil/widget")));
+    let mut not_utf8 = identity().legacy_only();
+    not_utf8.legacy.remove(&5);
+    not_utf8.extra.push((5, vec![0xff, 0xfe, b'/', b'x']));
+    let mut not_der = identity();
+    not_der.claims.remove(&12);
+    not_der
+        .extra
+        .push((12, b"https://github.com/acme/widget".to_vec()));
+    for (name, step, id) in [
+        ("issuer-legacy-and-v2-disagree", "issuer", disagree),
+        ("fulcio-extension-duplicated", "identity", duplicated),
+        ("legacy-extension-not-utf8", "identity", not_utf8),
+        ("fulcio-extension-not-der", "identity", not_der),
+    ] {
+        add(
+            name,
+            Some(step),
+            &MintSpec {
+                signer: SignerSpec::Certificate(id),
+                ..v03.clone()
+            },
+            none,
+            PolicySpec::Certificate {
+                san: None,
+                issuer: None,
+            },
+            false,
+        );
+    }
+
     // Media type rules.
     add(
         "unknown-media-type",
@@ -694,6 +731,13 @@ pub fn case(name: &str) -> Case {
         .find(|c| c.name == name)
         .cloned()
         .unwrap_or_else(|| panic!("no tamper case {name}"))
+}
+
+/// DER UTF8String (short form length; the matrix's strings are short).
+fn der_utf8(s: &str) -> Vec<u8> {
+    let mut out = vec![0x0c, s.len() as u8];
+    out.extend_from_slice(s.as_bytes());
+    out
 }
 
 fn bump_str(v: &mut Value) {

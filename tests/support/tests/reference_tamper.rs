@@ -1,6 +1,7 @@
 //! The tamper matrix run against the reference verifier (sigstore-verify 0.15.1): every control
 //! verifies, every case it is expected to catch is rejected, and the cases only our verifier
-//! catches (bundle-supplied intermediates, checkpoint size and origin, duplicate entries) are shown to
+//! catches (bundle-supplied intermediates, checkpoint size and origin, duplicate entries,
+//! strict identity decoding) are shown to
 //! pass the reference, which is why our verifier adds those checks.
 
 use npm_provenance_testkit::tamper::{cases, Case, MatchSpec, PolicySpec};
@@ -167,7 +168,11 @@ fn cases_only_our_verifier_catches_pass_the_reference() {
             "intermediate-supplied-in-bundle",
             "tree-size-differs-from-checkpoint",
             "checkpoint-for-another-origin",
-            "duplicate-tlog-entries"
+            "duplicate-tlog-entries",
+            "issuer-legacy-and-v2-disagree",
+            "fulcio-extension-duplicated",
+            "legacy-extension-not-utf8",
+            "fulcio-extension-not-der",
         ]
     );
 }
