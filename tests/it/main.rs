@@ -6,4 +6,5 @@ mod corpus_bundles;
 mod inventory;
 mod registry_signatures;
 mod tamper;
+mod testpki;
 mod trust;
