@@ -9,5 +9,7 @@ mod inventory;
 mod npm_version;
 mod registry;
 mod registry_signatures;
+mod tamper;
+mod testpki;
 mod trust;
 mod verify_bundle;
