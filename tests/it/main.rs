@@ -13,3 +13,4 @@ mod tamper;
 mod testpki;
 mod trust;
 mod verify_bundle;
+mod verify_e2e;
