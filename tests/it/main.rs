@@ -13,4 +13,5 @@ mod tamper;
 mod testpki;
 mod trust;
 mod verify_bundle;
+mod verify_cmd;
 mod verify_e2e;
