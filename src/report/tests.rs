@@ -190,7 +190,7 @@ fn allow_unverifiable_turns_it_into_warn_only() {
 #[test]
 fn fail_level_decides_on_the_highest_level() {
     let a = pkg("a", "1.0.0", Origin::Registry);
-    let inv = inventory(&[a.clone()]);
+    let inv = inventory(std::slice::from_ref(&a));
     let reports = vec![PackageReport::registry(
         &a,
         None,
