@@ -662,3 +662,55 @@ async fn fetch_plan_against_the_fixture_registry() {
         );
     }
 }
+
+#[tokio::test]
+async fn https_with_the_configured_ca() {
+    let reg = FixtureRegistry::start_tls();
+    reg.add_packument("pkg", PACKUMENT.to_vec(), None);
+    let tmp = TempDir::new("tls");
+    let ca = tmp.path().join("ca.pem");
+    std::fs::write(&ca, reg.ca_pem().unwrap()).unwrap();
+    let u = url(&reg.packument_url("pkg"));
+    assert_eq!(u.scheme(), "https");
+    let load = |npmrc: &str, env: &[(&str, &Path)]| {
+        std::fs::write(tmp.path().join(".npmrc"), npmrc).unwrap();
+        RegistryConfig::load(&ConfigInputs {
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.display().to_string()))
+                .collect(),
+            project_dir: Some(tmp.path().to_path_buf()),
+            ..ConfigInputs::default()
+        })
+        .unwrap()
+    };
+
+    // Not trusted by the built-in roots: refused.
+    let plain = load("", &[]);
+    let client = RegistryClient::new(test_options(None), &plain).unwrap();
+    let e = client
+        .get(&u, Accept::Json, ResourceKind::Packument)
+        .await
+        .unwrap_err();
+    assert_eq!(e.reason, FetchFailure::Connection);
+
+    // `cafile=` (replaces the roots) and NODE_EXTRA_CA_CERTS (adds to them) both work.
+    for config in [
+        load(&format!("cafile={}\n", ca.display()), &[]),
+        load("", &[("NODE_EXTRA_CA_CERTS", ca.as_path())]),
+    ] {
+        let client = RegistryClient::new(test_options(None), &config).unwrap();
+        let f = client
+            .get(&u, Accept::Json, ResourceKind::Packument)
+            .await
+            .unwrap();
+        assert_eq!(&f.bytes[..], PACKUMENT);
+    }
+    // `strict-ssl=false` does not weaken anything.
+    let lax = load("strict-ssl=false\n", &[]);
+    let client = RegistryClient::new(test_options(None), &lax).unwrap();
+    assert!(client
+        .get(&u, Accept::Json, ResourceKind::Packument)
+        .await
+        .is_err());
+}
