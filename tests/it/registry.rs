@@ -714,3 +714,41 @@ async fn https_with_the_configured_ca() {
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn tokens_stay_within_their_path_scope_on_redirects() {
+    let reg = FixtureRegistry::start();
+    let port = reg.addr().port();
+    reg.add_raw("/npm/pkg", "application/json", PACKUMENT.to_vec());
+    reg.add_raw("/other/pkg", "application/json", PACKUMENT.to_vec());
+    reg.fault(
+        "/npm/pkg",
+        Fault::RedirectToUrl(format!("http://127.0.0.1:{port}/other/pkg")),
+    );
+    let config = RegistryConfig::load(&ConfigInputs {
+        cli_registry: Some(format!("http://127.0.0.1:{port}/npm/")),
+        env: [(
+            format!("npm_config_//127.0.0.1:{port}/npm/:_authToken"),
+            "scoped-token".to_string(),
+        )]
+        .into(),
+        ..ConfigInputs::default()
+    })
+    .unwrap();
+    let client = RegistryClient::new(test_options(None), &config).unwrap();
+    let f = client
+        .get(
+            &url(&format!("http://127.0.0.1:{port}/npm/pkg")),
+            Accept::Json,
+            ResourceKind::Packument,
+        )
+        .await
+        .unwrap();
+    assert_eq!(&f.bytes[..], PACKUMENT);
+    let log = reg.requests();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].path, "/npm/pkg");
+    assert_eq!(log[0].header("authorization"), Some("Bearer scoped-token"));
+    assert_eq!(log[1].path, "/other/pkg");
+    assert_eq!(log[1].header("authorization"), None);
+}

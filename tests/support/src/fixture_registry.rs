@@ -58,6 +58,8 @@ pub enum Fault {
     GzipBomb { decoded_bytes: usize },
     /// 302 to the same path under this base URL (another origin: another fixture's URL).
     RedirectTo(String),
+    /// 302 to exactly this location.
+    RedirectToUrl(String),
     /// Wait this long, then serve normally (the answer is untouched).
     Delay(Duration),
 }
@@ -78,7 +80,7 @@ impl Fault {
             Fault::WrongShape => "wrong-shape".into(),
             Fault::Oversized { .. } => "oversized".into(),
             Fault::GzipBomb { .. } => "gzip-bomb".into(),
-            Fault::RedirectTo(_) => "redirect".into(),
+            Fault::RedirectTo(_) | Fault::RedirectToUrl(_) => "redirect".into(),
             Fault::Delay(_) => "delay".into(),
         }
     }

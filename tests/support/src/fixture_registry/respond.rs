@@ -200,6 +200,9 @@ pub(super) fn respond(
             let _ = c.stream.write_all(&bomb);
             200
         }
+        Some(Fault::RedirectToUrl(location)) => {
+            simple(c, 302, &[("Location", location.clone())], b"")
+        }
         Some(Fault::RedirectTo(base)) => simple(
             c,
             302,
