@@ -363,6 +363,26 @@ mod tests {
     }
 
     #[test]
+    fn arbitrary_bytes_never_decode_or_panic() {
+        let mut state = 7u64;
+        for n in 0..2000usize {
+            let mut raw = MAGIC.to_vec();
+            for _ in 0..(n % 97) {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                raw.push(if state >> 60 == 0 {
+                    b'\n'
+                } else {
+                    (state >> 33) as u8
+                });
+            }
+            assert!(decode(&raw).is_none());
+            assert!(decode(&raw[MAGIC.len()..]).is_none());
+        }
+    }
+
+    #[test]
     fn default_dir_prefers_xdg() {
         let mut env = BTreeMap::new();
         env.insert("XDG_CACHE_HOME".to_string(), "/x".to_string());
