@@ -3,7 +3,9 @@
 
 mod cli;
 mod corpus_bundles;
+mod fixture_faults;
 mod inventory;
+mod registry;
 mod registry_signatures;
 mod trust;
 mod verify_bundle;
