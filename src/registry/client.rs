@@ -432,7 +432,14 @@ impl RegistryClient {
                 .http
                 .get(current.clone())
                 .header(ACCEPT, accept.header());
-            if let (true, Some(a)) = (same_origin, auth) {
+            // Credentials only while the hop stays on the original origin and within the
+            // scope of the same nerf-dart (a redirect elsewhere on the host loses them too).
+            let in_scope = |a: &AuthEntry| {
+                self.auth
+                    .auth_for(&current)
+                    .is_some_and(|e| e.nerf_dart == a.nerf_dart)
+            };
+            if let Some(a) = auth.filter(|a| same_origin && in_scope(a)) {
                 let mut v = HeaderValue::from_str(&a.credential.header_value())
                     .map_err(|_| FetchFailure::Connection)?;
                 v.set_sensitive(true);

@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use serde::de::IgnoredAny;
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use url::Url;
 
@@ -87,7 +87,7 @@ impl FetchPlan {
             if let Some(u) = packument_url(&registry, &w.name) {
                 plan.packuments.insert(w.name.clone(), (u, accept));
             }
-            if !opts.user_keys && !is_public_registry(&registry) {
+            if !opts.user_keys && !super::public::is_public_npm(registry.as_str()) {
                 if let Ok(k) = registry.join("-/npm/v1/keys") {
                     plan.keys.insert(k);
                 }
@@ -144,7 +144,7 @@ pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> Fetched
             Ok(Job::Packument(name, r)) => {
                 if let (Ok(f), Some(registry)) = (&r, plan.registries.get(&name)) {
                     let versions = plan.versions.get(&name).cloned().unwrap_or_default();
-                    let lean = LeanPackument::parse(&f.bytes);
+                    let lean = LeanPackument::parse(&f.bytes, &versions);
                     for v in versions {
                         let meta = lean.as_ref().map(|l| l.metadata(&v)).unwrap_or_default();
                         let wanted = Wanted {
@@ -278,19 +278,9 @@ pub fn attestations_url(
         .ok()
 }
 
-/// The public npm registry under its own names (and yarn's alias). TODO(partial): replace with
-/// `registry::public::is_public_npm` when it lands.
-fn is_public_registry(u: &Url) -> bool {
-    matches!(
-        u.host_str().map(|h| h.to_ascii_lowercase()).as_deref(),
-        Some("registry.npmjs.org" | "registry.npmjs.com" | "registry.yarnpkg.com")
-    )
-}
-
-/// The few packument fields the plan reads; everything else is skipped while parsing.
-#[derive(Deserialize)]
+/// The few packument fields the plan reads, for the wanted versions only: everything else
+/// (other versions, `time`, readmes) is skipped while parsing, never held.
 struct LeanPackument {
-    #[serde(default)]
     versions: BTreeMap<String, LeanVersion>,
 }
 
@@ -317,8 +307,16 @@ struct LeanAttestations {
 }
 
 impl LeanPackument {
-    fn parse(bytes: &[u8]) -> Option<LeanPackument> {
-        serde_json::from_slice(bytes).ok()
+    fn parse(bytes: &[u8], wanted: &BTreeSet<String>) -> Option<LeanPackument> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let lean = Seed {
+            wanted,
+            versions_level: false,
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        Some(lean)
     }
 
     fn metadata(&self, version: &str) -> VersionMetadata {
@@ -345,6 +343,51 @@ impl LeanPackument {
             .as_ref()?
             .url
             .as_deref()
+    }
+}
+
+/// Streams the packument: at the top level only `versions` is entered; inside it only the
+/// wanted versions are deserialised.
+struct Seed<'a> {
+    wanted: &'a BTreeSet<String>,
+    versions_level: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = LeanPackument;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<LeanPackument, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = LeanPackument;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LeanPackument, A::Error> {
+        let mut versions = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if self.versions_level {
+                if self.wanted.contains(&key) {
+                    versions.insert(key, map.next_value::<LeanVersion>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            } else if key == "versions" {
+                versions = map
+                    .next_value_seed(Seed {
+                        wanted: self.wanted,
+                        versions_level: true,
+                    })?
+                    .versions;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(LeanPackument { versions })
     }
 }
 
@@ -416,7 +459,8 @@ mod tests {
                      "attestations":{"url":"https://r/-/npm/v1/attestations/a@1.0.0"}},
                      "_npmUser":{"name":"n"}, "readme":"long"},
             "0.9.0":{"dist":{"integrity":"sha512-x"}}}}"#;
-        let l = LeanPackument::parse(doc).unwrap();
+        let wanted: BTreeSet<String> = ["1.0.0", "0.9.0", "2.0.0"].map(String::from).into();
+        let l = LeanPackument::parse(doc, &wanted).unwrap();
         assert_eq!(
             l.metadata("1.0.0"),
             VersionMetadata {
@@ -438,6 +482,13 @@ mod tests {
             l.attestations_url("1.0.0"),
             Some("https://r/-/npm/v1/attestations/a@1.0.0")
         );
+        // Only the wanted versions are kept.
+        let only: BTreeSet<String> = ["0.9.0".to_string()].into();
+        let l = LeanPackument::parse(doc, &only).unwrap();
+        assert_eq!(l.versions.len(), 1);
+        assert!(!l.metadata("1.0.0").in_packument);
+        assert!(LeanPackument::parse(b"[1,2]", &only).is_none());
+        assert!(LeanPackument::parse(br#"{"versions":{}} trailing"#, &only).is_none());
     }
 
     #[test]

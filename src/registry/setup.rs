@@ -85,6 +85,16 @@ pub fn setup(args: &RegistryArgs, mut inputs: ConfigInputs) -> Result<RegistrySe
     })
 }
 
+/// The async runtime the commands run the client on: two worker threads are plenty for I/O
+/// bound work on the machines this runs on (the client bounds requests in flight itself).
+pub fn runtime() -> Result<tokio::runtime::Runtime, AppError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Usage(format!("cannot start the async runtime: {e}")))
+}
+
 /// The user's cache directory; a failure to create it costs only the cache.
 fn default_cache(
     inputs: &ConfigInputs,
@@ -141,6 +151,20 @@ mod tests {
         );
         assert!(d.join("cache/v1").is_dir());
         let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn runtime_runs_the_client() {
+        let rt = runtime().unwrap();
+        let s = setup(&args(), ConfigInputs::default()).unwrap();
+        let e = rt
+            .block_on(s.client.get(
+                &Url::parse("http://registry.example/x").unwrap(),
+                super::super::Accept::Json,
+                super::super::ResourceKind::Packument,
+            ))
+            .unwrap_err();
+        assert_eq!(e.reason, super::super::FetchFailure::Insecure);
     }
 
     #[test]

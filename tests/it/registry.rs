@@ -15,6 +15,9 @@ use npm_provenance_testkit::corpus::corpus_dir;
 use npm_provenance_testkit::fixture_registry::{load_corpus, Fault, FixtureRegistry};
 use url::Url;
 
+mod plan;
+mod transport;
+
 /// A fresh, empty temporary directory (removed on drop).
 pub(crate) struct TempDir(pub PathBuf);
 
@@ -506,159 +509,39 @@ async fn concurrency_is_bounded() {
 }
 
 #[tokio::test]
-async fn proxy_settings_route_requests_and_no_proxy_bypasses() {
-    // The fixture registry doubles as an HTTP proxy (it serves absolute-form requests).
-    let proxy = small_registry();
-    let tmp = TempDir::new("proxy");
-    // Nothing listens on the target: only the proxy can answer.
-    let target = "http://127.0.0.1:9/";
-    let load = |env: &[(&str, String)]| {
-        RegistryConfig::load(&ConfigInputs {
-            env: env
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.clone()))
-                .collect(),
-            project_dir: Some(tmp.path().to_path_buf()),
-            cli_registry: Some(target.into()),
-            ..ConfigInputs::default()
-        })
-        .unwrap()
-    };
-    let via_env = load(&[("HTTP_PROXY", proxy.url())]);
-    let client = RegistryClient::new(test_options(None), &via_env).unwrap();
+async fn tokens_stay_within_their_path_scope_on_redirects() {
+    let reg = FixtureRegistry::start();
+    let port = reg.addr().port();
+    reg.add_raw("/npm/pkg", "application/json", PACKUMENT.to_vec());
+    reg.add_raw("/other/pkg", "application/json", PACKUMENT.to_vec());
+    reg.fault(
+        "/npm/pkg",
+        Fault::RedirectToUrl(format!("http://127.0.0.1:{port}/other/pkg")),
+    );
+    let config = RegistryConfig::load(&ConfigInputs {
+        cli_registry: Some(format!("http://127.0.0.1:{port}/npm/")),
+        env: [(
+            format!("npm_config_//127.0.0.1:{port}/npm/:_authToken"),
+            "scoped-token".to_string(),
+        )]
+        .into(),
+        ..ConfigInputs::default()
+    })
+    .unwrap();
+    let client = RegistryClient::new(test_options(None), &config).unwrap();
     let f = client
         .get(
-            &url(&format!("{target}pkg")),
+            &url(&format!("http://127.0.0.1:{port}/npm/pkg")),
             Accept::Json,
             ResourceKind::Packument,
         )
         .await
         .unwrap();
     assert_eq!(&f.bytes[..], PACKUMENT);
-    let log = proxy.requests();
-    assert_eq!(log.len(), 1);
-    assert!(log[0].proxied && log[0].path == "/pkg");
-
-    // npm's `proxy=` in .npmrc, with `noproxy=` naming the target host: direct, refused.
-    std::fs::write(
-        tmp.path().join(".npmrc"),
-        format!("proxy={}\nnoproxy=127.0.0.1\n", proxy.url()),
-    )
-    .unwrap();
-    let bypass = load(&[]);
-    let client = RegistryClient::new(test_options(None), &bypass).unwrap();
-    let e = client
-        .get(
-            &url(&format!("{target}pkg")),
-            Accept::Json,
-            ResourceKind::Packument,
-        )
-        .await
-        .unwrap_err();
-    assert_eq!(e.reason, FetchFailure::Connection);
-    assert_eq!(
-        proxy.requests().len(),
-        1,
-        "noproxy host went through the proxy"
-    );
-}
-
-#[test]
-fn bad_ca_material_is_a_client_error() {
-    let mut config = config_for("https://registry.example/");
-    config.ca = vec!["not a certificate".into()];
-    let e = RegistryClient::new(test_options(None), &config)
-        .err()
-        .expect("bad CA accepted");
-    assert!(e.to_string().contains("CA certificate"), "{e}");
-}
-
-#[tokio::test]
-async fn fetch_plan_against_the_fixture_registry() {
-    use npm_provenance::registry::plan::{
-        fetch_all, metadata_stripped, FetchPlan, PlanOptions, Wanted,
-    };
-    let Some(corpus) = corpus_dir("fetch_plan_against_the_fixture_registry") else {
-        return;
-    };
-    let reg = FixtureRegistry::start();
-    let pkgs = load_corpus(&reg, &corpus).unwrap();
-    let config = config_for(&reg.url());
-    let client = Arc::new(RegistryClient::new(test_options(None), &config).unwrap());
-    let mut wanted: Vec<Wanted> = pkgs
-        .iter()
-        .map(|p| Wanted {
-            name: p.name.into(),
-            version: p.version.into(),
-        })
-        .collect();
-    wanted.push(Wanted {
-        name: "sigstore".into(),
-        version: "0.0.0-gone".into(),
-    });
-
-    // The packuments minted from the corpus carry no registry signatures: stripped.
-    let plan = FetchPlan::build(&wanted, &config, None, PlanOptions::default());
-    let ev = fetch_all(client.clone(), &plan).await;
-    assert_eq!(
-        reg.requests()
-            .iter()
-            .filter(|r| r.path == "/sigstore")
-            .count(),
-        1,
-        "one packument per name, shared by versions"
-    );
-    assert_eq!(ev.packuments.len(), 4);
-    assert!(ev.packuments.values().all(|r| r.is_ok()));
-    assert_eq!(
-        ev.attestations.len(),
-        pkgs.len(),
-        "only versions in the packument"
-    );
-    for p in &pkgs {
-        let w = Wanted {
-            name: p.name.into(),
-            version: p.version.into(),
-        };
-        let got = ev.attestations[&w].as_ref().unwrap().as_ref().unwrap();
-        let want = std::fs::read(corpus.join(p.attestations)).unwrap();
-        assert_eq!(&got.bytes[..], &want[..], "{}", p.name);
-    }
-    let gone = Wanted {
-        name: "sigstore".into(),
-        version: "0.0.0-gone".into(),
-    };
-    assert!(!ev.observed[&gone].in_packument);
-    // A registry other than the public one: its own keys, fetched once.
-    assert_eq!(ev.keys.len(), 1);
-    assert!(ev.keys.values().all(|k| k.is_ok()));
-    assert_eq!(reg.count("/-/npm/v1/keys"), 1);
-    let stripped = metadata_stripped(&plan, &ev);
-    assert_eq!(stripped.len(), 1);
-    assert_eq!(stripped[0].code, "registry-metadata-stripped");
-    assert!(stripped[0].message.contains("--metadata-registry"));
-
-    // The real nuxt packument carries signatures: not stripped. Its announced attestations
-    // URL names the public registry; the request stays on the configured one.
-    let nuxt = vec![
-        Wanted {
-            name: "nuxt".into(),
-            version: "4.1.2".into(),
-        },
-        Wanted {
-            name: "nuxt".into(),
-            version: "3.13.0".into(),
-        },
-    ];
-    let plan = FetchPlan::build(&nuxt, &config, None, PlanOptions::default());
-    let ev = fetch_all(client, &plan).await;
-    assert!(metadata_stripped(&plan, &ev).is_empty());
-    for w in &nuxt {
-        assert!(ev.observed[w].has_signatures && ev.observed[w].announces_attestations);
-        assert!(
-            ev.attestations[w].as_ref().unwrap().is_some(),
-            "{}",
-            w.version
-        );
-    }
+    let log = reg.requests();
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].path, "/npm/pkg");
+    assert_eq!(log[0].header("authorization"), Some("Bearer scoped-token"));
+    assert_eq!(log[1].path, "/other/pkg");
+    assert_eq!(log[1].header("authorization"), None);
 }

@@ -21,6 +21,7 @@ use std::time::Duration;
 
 mod corpus;
 mod respond;
+mod tls;
 pub use corpus::{abbreviate, load_corpus, sri_sha512, CorpusPackage, CORPUS_PACKAGES};
 use respond::{pick_fault, respond, sleep_bounded};
 
@@ -57,6 +58,8 @@ pub enum Fault {
     GzipBomb { decoded_bytes: usize },
     /// 302 to the same path under this base URL (another origin: another fixture's URL).
     RedirectTo(String),
+    /// 302 to exactly this location.
+    RedirectToUrl(String),
     /// Wait this long, then serve normally (the answer is untouched).
     Delay(Duration),
 }
@@ -77,7 +80,7 @@ impl Fault {
             Fault::WrongShape => "wrong-shape".into(),
             Fault::Oversized { .. } => "oversized".into(),
             Fault::GzipBomb { .. } => "gzip-bomb".into(),
-            Fault::RedirectTo(_) => "redirect".into(),
+            Fault::RedirectTo(_) | Fault::RedirectToUrl(_) => "redirect".into(),
             Fault::Delay(_) => "delay".into(),
         }
     }
@@ -148,6 +151,8 @@ struct State {
 /// The running server. Dropping it stops it.
 pub struct FixtureRegistry {
     addr: SocketAddr,
+    /// PEM of the throwaway CA that issued the server certificate (https variant only).
+    ca_pem: Option<String>,
     state: Arc<State>,
     stop: Arc<AtomicBool>,
     accept: Option<JoinHandle<()>>,
@@ -157,8 +162,22 @@ pub struct FixtureRegistry {
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
 impl FixtureRegistry {
-    /// Starts an empty registry on 127.0.0.1, port 0.
+    /// Starts an empty registry on 127.0.0.1, port 0, over plain http.
     pub fn start() -> FixtureRegistry {
+        Self::start_with(None, None)
+    }
+
+    /// Starts an empty registry over https, with a certificate for `127.0.0.1` and `localhost`
+    /// issued by a throwaway CA made for this server ([`FixtureRegistry::ca_pem`]).
+    pub fn start_tls() -> FixtureRegistry {
+        let (config, ca_pem) = tls::server_config();
+        Self::start_with(Some(config), Some(ca_pem))
+    }
+
+    fn start_with(
+        tls: Option<Arc<rustls::ServerConfig>>,
+        ca_pem: Option<String>,
+    ) -> FixtureRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         listener
             .set_nonblocking(true)
@@ -167,13 +186,19 @@ impl FixtureRegistry {
         let state = Arc::new(State::default());
         let stop = Arc::new(AtomicBool::new(false));
         let (st, sp) = (state.clone(), stop.clone());
-        let accept = std::thread::spawn(move || accept_loop(listener, st, sp));
+        let accept = std::thread::spawn(move || accept_loop(listener, tls, st, sp));
         FixtureRegistry {
             addr,
+            ca_pem,
             state,
             stop,
             accept: Some(accept),
         }
+    }
+
+    /// The CA certificate (PEM) of the https variant.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca_pem.as_deref()
     }
 
     /// Starts a registry serving `dir` (see [`FixtureRegistry::load_dir`]).
@@ -183,9 +208,14 @@ impl FixtureRegistry {
         Ok(r)
     }
 
-    /// `http://127.0.0.1:PORT/`
+    /// `http://127.0.0.1:PORT/` (`https://` for the TLS variant).
     pub fn url(&self) -> String {
-        format!("http://{}/", self.addr)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}/", self.addr)
     }
     pub fn addr(&self) -> SocketAddr {
         self.addr
@@ -354,20 +384,40 @@ impl Drop for FixtureRegistry {
     }
 }
 
-fn accept_loop(listener: TcpListener, state: Arc<State>, stop: Arc<AtomicBool>) {
+fn accept_loop(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    state: Arc<State>,
+    stop: Arc<AtomicBool>,
+) {
     while !stop.load(Ordering::SeqCst) {
         match listener.accept() {
-            Ok((stream, _)) => {
-                let (st, sp) = (state.clone(), stop.clone());
+            Ok((tcp, _)) => {
+                let (st, sp, tls) = (state.clone(), stop.clone(), tls.clone());
                 std::thread::spawn(move || {
-                    let _ = stream.set_nonblocking(false);
-                    handle(stream, &st, &sp);
+                    let _ = tcp.set_nonblocking(false);
+                    let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+                    let Ok(raw) = tcp.try_clone() else {
+                        return;
+                    };
+                    let io: Box<dyn ReadWrite> = match tls {
+                        Some(cfg) => match rustls::ServerConnection::new(cfg) {
+                            Ok(conn) => Box::new(rustls::StreamOwned::new(conn, tcp)),
+                            Err(_) => return,
+                        },
+                        None => Box::new(tcp),
+                    };
+                    handle(io, raw, &st, &sp);
                 });
             }
             Err(_) => std::thread::sleep(Duration::from_millis(2)),
         }
     }
 }
+
+/// A connection's byte stream: plain TCP or TLS over it.
+trait ReadWrite: Read + Write + Send {}
+impl<T: Read + Write + Send> ReadWrite for T {}
 
 struct Request {
     method: String,
@@ -377,8 +427,7 @@ struct Request {
     headers: Vec<(String, String)>,
 }
 
-fn read_request(stream: &mut TcpStream) -> Option<Request> {
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+fn read_request(stream: &mut dyn Read) -> Option<Request> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -426,8 +475,8 @@ fn normalise(path: &str) -> String {
         .replace("%40", "@")
 }
 
-fn handle(mut stream: TcpStream, state: &State, stop: &AtomicBool) {
-    let Some(req) = read_request(&mut stream) else {
+fn handle(mut stream: Box<dyn ReadWrite>, tcp: TcpStream, state: &State, stop: &AtomicBool) {
+    let Some(req) = read_request(&mut *stream) else {
         return;
     };
     let latency = *state.latency.lock().unwrap();
@@ -445,6 +494,7 @@ fn handle(mut stream: TcpStream, state: &State, stop: &AtomicBool) {
     };
     let mut conn = Conn {
         stream,
+        tcp,
         state,
         entry: Some(entry),
     };
@@ -456,7 +506,9 @@ fn handle(mut stream: TcpStream, state: &State, stop: &AtomicBool) {
 /// A connection and its not-yet-logged request: the log entry is written just before the
 /// status line, so a client that has its answer always finds its request in the log.
 struct Conn<'a> {
-    stream: TcpStream,
+    stream: Box<dyn ReadWrite>,
+    /// The socket under `stream` (to reset it).
+    tcp: TcpStream,
     state: &'a State,
     entry: Option<LoggedRequest>,
 }

@@ -119,7 +119,7 @@ pub(super) fn respond(
         ),
         Some(Fault::Reset) => {
             c.log(0);
-            let _ = socket2::SockRef::from(&c.stream).set_linger(Some(Duration::ZERO));
+            let _ = socket2::SockRef::from(&c.tcp).set_linger(Some(Duration::ZERO));
             0
         }
         Some(Fault::Stall(d)) => {
@@ -139,7 +139,7 @@ pub(super) fn respond(
             );
             let _ = c.stream.write_all(&body[..body.len() / 2]);
             let _ = c.stream.flush();
-            let _ = socket2::SockRef::from(&c.stream).set_linger(Some(Duration::ZERO));
+            let _ = socket2::SockRef::from(&c.tcp).set_linger(Some(Duration::ZERO));
             200
         }
         Some(Fault::Garbage) => {
@@ -199,6 +199,9 @@ pub(super) fn respond(
             );
             let _ = c.stream.write_all(&bomb);
             200
+        }
+        Some(Fault::RedirectToUrl(location)) => {
+            simple(c, 302, &[("Location", location.clone())], b"")
         }
         Some(Fault::RedirectTo(base)) => simple(
             c,
