@@ -221,11 +221,7 @@ fn verify_inventory(
             plan.packuments.len()
         ),
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::Usage(format!("cannot start the async runtime: {e}")))?;
+    let runtime = crate::registry::setup::runtime()?;
     let fetched = runtime.block_on(plan::fetch_all(registry.client.clone(), &plan));
     drop(runtime);
     progress(
