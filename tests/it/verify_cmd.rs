@@ -411,3 +411,16 @@ fn offline_without_cache_is_unverifiable_not_verified() {
     assert_eq!(deny_codes(&doc), ["unverifiable"]);
     assert!(!empty.exists(), "--offline created the cache directory");
 }
+
+#[test]
+fn readme_shows_the_demo_outputs() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    for name in ["clean.txt", "tampered.txt"] {
+        let out = std::fs::read_to_string(root().join(DEMO).join("expected").join(name)).unwrap();
+        assert!(
+            readme.contains(&out),
+            "README.md does not show the current {name}"
+        );
+    }
+    assert!(readme.contains("verify testdata/demo/clean --offline"));
+}
