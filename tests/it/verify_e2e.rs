@@ -597,3 +597,102 @@ fn real_nuxt_data_verifies_with_production_trust() {
     assert_eq!(doc["summary"]["verified"], 3);
     assert_eq!(doc["summary"]["with_provenance"], 2);
 }
+
+/// Runs `verify` against the fixture with the test trusted root but without `--npm-keys`.
+fn verify_unpinned(w: &World, dir: &Path) -> Output {
+    run(&[
+        "verify".into(),
+        dir.display().to_string(),
+        "--metadata-registry".into(),
+        w.registry.url(),
+        "--trusted-root".into(),
+        w.dir.join("trusted_root.json").display().to_string(),
+        "--cache-dir".into(),
+        w.dir.join("cache").display().to_string(),
+        "--json".into(),
+    ])
+}
+
+#[test]
+fn other_registry_keys_are_used_unpinned_with_a_warning() {
+    let w = World::new("unpinned");
+    let pkgs = [Pkg::new("solo", "1.0.0")];
+    w.publish(&pkgs);
+    w.registry.add_keys(
+        w.sigstore
+            .npm_registry_keys_json(KeyWindow {
+                start: T0 - 86_400,
+                end: None,
+            })
+            .into_bytes(),
+    );
+    let dir = w.project("unpinned", &pkgs);
+    let out = verify_unpinned(&w, &dir);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = report(&out);
+    let p = package(&doc, "solo", "1.0.0");
+    assert_eq!(p["registry_signature"]["status"], "verified");
+    assert_eq!(p["registry_signature"]["key_source"], "registry-unpinned");
+    assert!(has(p, "registry-keys-unpinned", "warn"));
+    assert_eq!(w.registry.count("/-/npm/v1/keys"), 1, "keys fetched once");
+    // Keys that cannot be fetched: every package of that registry is unverifiable.
+    w.registry.fault("/-/npm/v1/keys", Fault::Status(503));
+    let _ = std::fs::remove_dir_all(w.dir.join("cache"));
+    let out = verify_unpinned(&w, &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = report(&out);
+    let p = package(&doc, "solo", "1.0.0");
+    assert!(has(p, "unverifiable", "deny"), "{:?}", codes(p));
+    assert_ne!(p["registry_signature"]["status"], "verified");
+}
+
+#[test]
+fn version_gone_from_the_registry_and_aliases() {
+    let w = World::new("gone");
+    let kept = Pkg::new("kept", "1.0.0");
+    let real = Pkg::new("string-width", "4.2.3");
+    w.publish(&[kept.clone(), real.clone()]);
+    let gone = Pkg::new("kept", "0.9.0"); // locked, but the packument lists only 1.0.0
+    let mut packages = serde_json::Map::new();
+    packages.insert("".into(), json!({"name": "demo", "version": "1.0.0"}));
+    for (loc, p) in [
+        ("node_modules/kept", &kept),
+        ("node_modules/old/node_modules/kept", &gone),
+    ] {
+        packages.insert(
+            loc.into(),
+            json!({"version": p.version, "integrity": p.integrity,
+                   "resolved": format!("https://registry.npmjs.org/kept/-/kept-{}.tgz", p.version)}),
+        );
+    }
+    packages.insert(
+        "node_modules/string-width-cjs".into(),
+        json!({"name": "string-width", "version": "4.2.3", "integrity": real.integrity,
+               "resolved": "https://registry.npmjs.org/string-width/-/string-width-4.2.3.tgz"}),
+    );
+    let dir = w.dir.join("gone");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("package-lock.json"),
+        serde_json::to_string(&json!({"name": "demo", "version": "1.0.0",
+            "lockfileVersion": 3, "requires": true, "packages": packages}))
+        .unwrap(),
+    )
+    .unwrap();
+    let out = w.verify(&dir, &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = report(&out);
+    assert!(has(
+        package(&doc, "kept", "0.9.0"),
+        "version-not-in-registry",
+        "deny"
+    ));
+    assert_eq!(
+        package(&doc, "kept", "1.0.0")["registry_signature"]["status"],
+        "verified"
+    );
+    let alias = package(&doc, "string-width-cjs", "4.2.3");
+    assert_eq!(alias["origin"], "alias");
+    assert_eq!(alias["real_name"], "string-width");
+    assert_eq!(alias["registry_signature"]["status"], "verified");
+}
