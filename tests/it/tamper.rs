@@ -184,6 +184,7 @@ rejected! {
     issuer_mismatch_regex => "issuer-mismatch-regex",
     issuer_regex_is_anchored => "issuer-regex-is-anchored",
     // Identity decoding.
+    san_othername_of_another_type => "san-othername-of-another-type",
     issuer_legacy_and_v2_disagree => "issuer-legacy-and-v2-disagree",
     fulcio_extension_duplicated => "fulcio-extension-duplicated",
     legacy_extension_not_utf8 => "legacy-extension-not-utf8",

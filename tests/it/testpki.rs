@@ -12,7 +12,7 @@ use npm_provenance::verify::{
     verify_bundle, ArtifactRef, Matcher, SanKind, Signer, SignerPolicy, SigstoreTrust,
     VerifiedBundle,
 };
-use npm_provenance_testkit::{npm, BundleVersion, Content, Identity, KeyWindow, MintSpec};
+use npm_provenance_testkit::{npm, BundleVersion, Content, Identity, KeyWindow, MintSpec, San};
 use npm_provenance_testkit::{SignerSpec, TestSigstore};
 
 const SEED: &[u8] = b"testpki-it";
@@ -279,4 +279,33 @@ fn registry_signature_by_another_seed_is_unknown_and_tampering_is_invalid() {
         matches!(r, Err(RegistrySignatureFailure::Invalid { .. })),
         "{r:?}"
     );
+}
+
+#[test]
+fn fulcio_othername_san_and_later_extensions_are_accepted() {
+    // A username SAN (Fulcio otherName .7) and an extension past .22 (ignored by DESIGN §4.8).
+    let ts = TestSigstore::new(SEED);
+    let mut id = Identity::github_actions(
+        "acme/widget",
+        ".github/workflows/release.yml",
+        "refs/heads/main",
+    );
+    id.san = San::OtherName {
+        type_id: "1.3.6.1.4.1.57264.1.7".into(),
+        value: "octocat!example.com".into(),
+    };
+    id.extra.push((23, vec![0x0c, 0x03, b'n', b'e', b'w']));
+    id.extra.push((24, vec![0x0c, 0x00]));
+    let statement = npm::provenance_statement("widget", "1.0.0", &npm::sha512_hex(TARBALL), &id);
+    let m = ts.mint(&MintSpec::new(
+        BundleVersion::V03,
+        Content::statement(&statement),
+        SignerSpec::Certificate(id.clone()),
+        T,
+    ));
+    let v = verify(&ts, &m.to_bytes(), &any_identity());
+    let f = fulcio(&v);
+    assert_eq!(f.san_kind, SanKind::OtherName);
+    assert_eq!(f.san, "octocat!example.com");
+    assert_eq!(f.source_repository_uri, id.claims.get(&12).cloned());
 }

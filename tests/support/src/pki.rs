@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 use std::time::Duration;
 
-use der::asn1::{BitString, Ia5String, OctetString, UtcTime, Utf8StringRef};
+use der::asn1::{Any, BitString, Ia5String, OctetString, UtcTime, Utf8StringRef};
 use der::oid::ObjectIdentifier;
 use der::{Decode, Encode};
 use p256::ecdsa::{SigningKey, VerifyingKey};
 use p256::pkcs8::EncodePublicKey;
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
-use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::name::{GeneralName, OtherName};
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages,
     SubjectAltName, SubjectKeyIdentifier,
@@ -125,6 +125,14 @@ pub enum San {
     Uri(String),
     /// An e-mail SAN (people).
     Email(String),
+    /// An otherName SAN of `type_id` (dotted OID) holding a UTF8String; Fulcio's username
+    /// form is type 1.3.6.1.4.1.57264.1.7.
+    OtherName {
+        /// Dotted OID of the otherName type.
+        type_id: String,
+        /// The UTF8String value.
+        value: String,
+    },
 }
 
 impl San {
@@ -132,6 +140,7 @@ impl San {
     pub fn value(&self) -> &str {
         match self {
             San::Uri(s) | San::Email(s) => s,
+            San::OtherName { value, .. } => value,
         }
     }
 }
@@ -234,6 +243,13 @@ impl Identity {
         let san = match &self.san {
             San::Uri(u) => GeneralName::UniformResourceIdentifier(ia5(u)),
             San::Email(e) => GeneralName::Rfc822Name(ia5(e)),
+            San::OtherName { type_id, value } => GeneralName::OtherName(OtherName {
+                type_id: ObjectIdentifier::new(type_id)
+                    .unwrap_or_else(|e| panic!("otherName type {type_id}: {e}")),
+                value: Utf8StringRef::new(value)
+                    .and_then(|u| Any::encode_from(&u))
+                    .unwrap_or_else(|e| panic!("otherName value {value:?}: {e}")),
+            }),
         };
         let mut out = vec![ext(OID_SAN, true, &SubjectAltName(vec![san]))];
         if let Some(legacy) = &self.legacy_issuer {

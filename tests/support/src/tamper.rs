@@ -582,7 +582,13 @@ pub fn cases() -> Vec<Case> {
     not_der
         .extra
         .push((12, b"https://github.com/acme/widget".to_vec()));
+    let mut other_name = identity();
+    other_name.san = crate::pki::San::OtherName {
+        type_id: "1.3.6.1.4.1.99999.1".into(),
+        value: "someone".into(),
+    };
     for (name, step, id) in [
+        ("san-othername-of-another-type", "identity", other_name),
         ("issuer-legacy-and-v2-disagree", "issuer", disagree),
         ("fulcio-extension-duplicated", "identity", duplicated),
         ("legacy-extension-not-utf8", "identity", not_utf8),

@@ -169,6 +169,7 @@ fn cases_only_our_verifier_catches_pass_the_reference() {
             "tree-size-differs-from-checkpoint",
             "checkpoint-for-another-origin",
             "duplicate-tlog-entries",
+            "san-othername-of-another-type",
             "issuer-legacy-and-v2-disagree",
             "fulcio-extension-duplicated",
             "legacy-extension-not-utf8",
