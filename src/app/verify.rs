@@ -222,7 +222,11 @@ fn verify_inventory(
         ),
     );
     let runtime = crate::registry::setup::runtime()?;
-    let fetched = runtime.block_on(plan::fetch_all(registry.client.clone(), &plan));
+    let fetched = runtime.block_on(fetch_with_progress(
+        config.progress,
+        registry.client.clone(),
+        &plan,
+    ));
     drop(runtime);
     progress(
         config,
@@ -449,5 +453,52 @@ fn verify_package(
 fn progress(config: &Config, msg: &str) {
     if config.progress {
         eprintln!("npm-provenance: {msg}");
+    }
+}
+
+/// Runs the fetch plan; with `show`, redraws one status line on stderr (requests sent, answers
+/// from the cache) until it is done.
+async fn fetch_with_progress(
+    show: bool,
+    client: std::sync::Arc<crate::registry::RegistryClient>,
+    plan: &FetchPlan,
+) -> FetchedEvidence {
+    let fetch = plan::fetch_all(client.clone(), plan);
+    if !show {
+        return fetch.await;
+    }
+    tokio::pin!(fetch);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            done = &mut fetch => {
+                eprint!("\r\x1b[2K");
+                return done;
+            }
+            _ = tick.tick() => {
+                let s = client.stats();
+                eprint!(
+                    "\r\x1b[2Knpm-provenance: {} requests, {} answers from the cache, {} retries",
+                    s.requests, s.cache_hits, s.retries
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_dir_of_each_input_kind() {
+        let tmp = std::env::temp_dir().join(format!("npmprov-projdir-{}", std::process::id()));
+        std::fs::create_dir_all(tmp.join("node_modules")).unwrap();
+        std::fs::write(tmp.join("package-lock.json"), "{}").unwrap();
+        assert_eq!(project_dir(&tmp), tmp);
+        assert_eq!(project_dir(&tmp.join("package-lock.json")), tmp);
+        assert_eq!(project_dir(&tmp.join("node_modules")), tmp);
+        assert_eq!(project_dir(Path::new("package-lock.json")), Path::new("."));
+        let _ = std::fs::remove_dir_all(&tmp);
     }
 }
