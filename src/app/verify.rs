@@ -238,6 +238,7 @@ fn verify_inventory(
     let mut run_findings = inventory.findings.clone();
     run_findings.extend(plan::metadata_stripped(&plan, &fetched));
     let mut packages = Vec::with_capacity(inventory.packages.len());
+    let mut unpinned = BTreeSet::new();
     for p in &inventory.packages {
         if !p.origin.is_registry() {
             packages.push(PackageReport::not_fetched(p));
@@ -245,7 +246,27 @@ fn verify_inventory(
         }
         let reg = plan.registries.get(&p.name);
         let keys_for = keys_for_package(config, reg, &keys);
-        packages.push(verify_package(config, p, &packuments, &fetched, keys_for));
+        let mut report = verify_package(config, p, &packuments, &fetched, keys_for);
+        // One run-level warning per registry instead of one per package.
+        let before = report.findings.len();
+        report
+            .findings
+            .retain(|f| f.code != "registry-keys-unpinned");
+        if report.findings.len() != before {
+            if let Some(r) = reg {
+                unpinned.insert(redact_url(r));
+            }
+        }
+        packages.push(report);
+    }
+    for r in unpinned {
+        run_findings.push(Finding::new(
+            "registry-keys-unpinned",
+            format!(
+                "registry signatures of packages from {r} were checked with that registry's own \
+                 keys (/-/npm/v1/keys), not pinned ones; pin them with --npm-keys FILE"
+            ),
+        ));
     }
     let report = Report::build(inventory, packages, run_findings, config.levels);
     progress(config, "done.");

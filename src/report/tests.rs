@@ -310,3 +310,40 @@ fn text_starts_with_the_summary_and_ends_with_the_verdict() {
         .trim_end()
         .ends_with("FAIL: 2 finding(s) at or above deny"));
 }
+
+#[test]
+fn many_packages_sharing_a_warning_are_grouped_by_code() {
+    let pkgs: Vec<PackageRef> = (0..12)
+        .map(|i| {
+            let mut p = pkg(&format!("p{i:02}"), "1.0.0", Origin::Registry);
+            p.findings
+                .push(Finding::new("lockfile-integrity-missing", "no integrity"));
+            p
+        })
+        .collect();
+    let inv = inventory(&pkgs);
+    let reports = pkgs
+        .iter()
+        .map(|p| {
+            PackageReport::registry(
+                p,
+                None,
+                evidence(Status::Verified, Status::Missing, vec![]),
+                vec![],
+            )
+        })
+        .collect();
+    let r = Report::build(&inv, reports, vec![], LevelOptions::default());
+    let t = text::render(
+        &r,
+        TextOptions {
+            color: false,
+            fail_level: Level::Deny,
+        },
+    );
+    assert!(
+        t.contains("lockfile-integrity-missing: 12 packages (p00@1.0.0, p01@1.0.0, p02@1.0.0, p03@1.0.0, p04@1.0.0, and 7 more)"),
+        "{t}"
+    );
+    assert!(!t.contains("at node_modules/p11"), "{t}");
+}

@@ -25,6 +25,8 @@ pub struct TextOptions {
 
 /// Most packages listed per info code (the rest are counted).
 const INFO_EXAMPLES: usize = 5;
+/// A warning code carried by more packages than this is listed by code, not per package.
+const GROUP_ABOVE: usize = 10;
 /// Most packages listed in the not-from-registry line (the rest are counted).
 const OTHER_EXAMPLES: usize = 20;
 
@@ -102,6 +104,21 @@ fn label(level: Level, color: bool) -> String {
 /// Every finding at `level`, run-level first, each with the package's evidence.
 fn detailed(out: &mut String, r: &Report, level: Level, opts: TextOptions) {
     let run: Vec<&Finding> = r.findings.iter().filter(|f| f.level == level).collect();
+    // Warnings shared by many packages (e.g. lockfile-integrity-missing on an old lockfile)
+    // are listed by code; every deny is shown with its evidence.
+    let mut per_code: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for p in &r.packages {
+        for f in p.findings.iter().filter(|f| f.level == level) {
+            per_code
+                .entry(f.code)
+                .or_default()
+                .push(format!("{}@{}", x(&p.name), x(&p.version)));
+        }
+    }
+    let grouped: BTreeMap<&str, Vec<String>> = per_code
+        .into_iter()
+        .filter(|(_, v)| level < Level::Deny && v.len() > GROUP_ABOVE)
+        .collect();
     let pkgs: Vec<(&PackageReport, Vec<&Finding>)> = r
         .packages
         .iter()
@@ -110,13 +127,15 @@ fn detailed(out: &mut String, r: &Report, level: Level, opts: TextOptions) {
                 p,
                 p.findings
                     .iter()
-                    .filter(|f| f.level == level)
+                    .filter(|f| f.level == level && !grouped.contains_key(f.code))
                     .collect::<Vec<_>>(),
             )
         })
         .filter(|(_, f)| !f.is_empty())
         .collect();
-    let n = run.len() + pkgs.iter().map(|(_, f)| f.len()).sum::<usize>();
+    let n = run.len()
+        + pkgs.iter().map(|(_, f)| f.len()).sum::<usize>()
+        + grouped.values().map(Vec::len).sum::<usize>();
     if n == 0 {
         return;
     }
@@ -125,12 +144,35 @@ fn detailed(out: &mut String, r: &Report, level: Level, opts: TextOptions) {
         let _ = writeln!(out, "  {}  (whole run)", f.code);
         let _ = writeln!(out, "      {}", x(&f.message));
     }
+    for (code, items) in &grouped {
+        let _ = writeln!(
+            out,
+            "  {code}: {} packages ({})",
+            items.len(),
+            examples(items)
+        );
+    }
     for (p, fs) in pkgs {
         let _ = writeln!(out, "  {}", package_title(p));
         for f in fs {
             let _ = writeln!(out, "    {}: {}", f.code, x(&f.message));
         }
         evidence(out, p);
+    }
+}
+
+/// The first few items and how many more.
+fn examples(items: &[String]) -> String {
+    let shown: Vec<&str> = items
+        .iter()
+        .take(INFO_EXAMPLES)
+        .map(String::as_str)
+        .collect();
+    let more = items.len().saturating_sub(INFO_EXAMPLES);
+    if more > 0 {
+        format!("{}, and {more} more", shown.join(", "))
+    } else {
+        shown.join(", ")
     }
 }
 
@@ -226,23 +268,7 @@ fn info(out: &mut String, r: &Report, opts: TextOptions) {
     let n: usize = by_code.values().map(Vec::len).sum();
     let _ = writeln!(out, "\n{} ({n})", label(Level::Info, opts.color));
     for (code, items) in by_code {
-        let shown: Vec<&str> = items
-            .iter()
-            .take(INFO_EXAMPLES)
-            .map(String::as_str)
-            .collect();
-        let more = items.len().saturating_sub(INFO_EXAMPLES);
-        let _ = writeln!(
-            out,
-            "  {code}: {} ({}{})",
-            items.len(),
-            shown.join(", "),
-            if more > 0 {
-                format!(", and {more} more")
-            } else {
-                String::new()
-            }
-        );
+        let _ = writeln!(out, "  {code}: {} ({})", items.len(), examples(&items));
     }
 }
 

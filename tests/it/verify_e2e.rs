@@ -633,7 +633,18 @@ fn other_registry_keys_are_used_unpinned_with_a_warning() {
     let p = package(&doc, "solo", "1.0.0");
     assert_eq!(p["registry_signature"]["status"], "verified");
     assert_eq!(p["registry_signature"]["key_source"], "registry-unpinned");
-    assert!(has(p, "registry-keys-unpinned", "warn"));
+    assert!(
+        !has(p, "registry-keys-unpinned", "warn"),
+        "hoisted to the run"
+    );
+    let run_codes: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(run_codes, ["registry-keys-unpinned"]);
+    assert_eq!(doc["summary"]["findings"]["warn"], 1);
     assert_eq!(w.registry.count("/-/npm/v1/keys"), 1, "keys fetched once");
     // Keys that cannot be fetched: every package of that registry is unverifiable.
     w.registry.fault("/-/npm/v1/keys", Fault::Status(503));
