@@ -424,3 +424,41 @@ fn readme_shows_the_demo_outputs() {
     }
     assert!(readme.contains("verify testdata/demo/clean --offline"));
 }
+
+#[test]
+fn only_non_registry_packages_is_exit_2_not_all_verified() {
+    let dir = std::env::temp_dir().join(format!("npmprov-only-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("package-lock.json"),
+        r#"{"name":"root","version":"1.0.0","lockfileVersion":3,"requires":true,"packages":{
+            "":{"name":"root","version":"1.0.0","workspaces":["packages/a"]},
+            "packages/a":{"name":"a","version":"1.0.0"},
+            "node_modules/a":{"resolved":"packages/a","link":true}}}"#,
+    )
+    .unwrap();
+    let out = bin_in_root(&["verify", &dir.display().to_string(), "--offline", "--json"]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["kind"], "inventory");
+    assert!(doc["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("none from a registry"));
+}
+
+#[test]
+fn output_file_gets_the_report_and_the_exit_code_stays() {
+    let out_file = std::env::temp_dir().join(format!("npmprov-out-{}.json", std::process::id()));
+    let out = demo(
+        "tampered",
+        &["--json", "--output", &out_file.display().to_string()],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let doc: Value = serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&out_file);
+    assert_eq!(doc["schema"], "npm-provenance/report/v1");
+    assert!(deny_codes(&doc).contains(&"integrity-mismatch".to_string()));
+}
