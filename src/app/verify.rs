@@ -233,10 +233,26 @@ fn verify_inventory(
         &format!("verifying {} packages…", inventory.packages.len()),
     );
 
-    let keys = registry_keys(&plan, &fetched);
-    let packuments = parse_packuments(&fetched);
     let mut run_findings = inventory.findings.clone();
     run_findings.extend(plan::metadata_stripped(&plan, &fetched));
+    let (packages, per_registry) = verify_packages(config, inventory, &plan, &fetched);
+    run_findings.extend(per_registry);
+    let report = Report::build(inventory, packages, run_findings, config.levels);
+    progress(config, "done.");
+    Ok(report)
+}
+
+/// Verifies every package of the inventory from what was fetched (pure: no I/O). Returns the
+/// package reports and the run-level findings they give rise to (`registry-keys-unpinned`
+/// once per registry instead of once per package).
+fn verify_packages(
+    config: &Config,
+    inventory: &Inventory,
+    plan: &FetchPlan,
+    fetched: &FetchedEvidence,
+) -> (Vec<PackageReport>, Vec<Finding>) {
+    let keys = registry_keys(plan, fetched);
+    let packuments = parse_packuments(fetched);
     let mut packages = Vec::with_capacity(inventory.packages.len());
     let mut unpinned = BTreeSet::new();
     for p in &inventory.packages {
@@ -246,8 +262,7 @@ fn verify_inventory(
         }
         let reg = plan.registries.get(&p.name);
         let keys_for = keys_for_package(config, reg, &keys);
-        let mut report = verify_package(config, p, &packuments, &fetched, keys_for);
-        // One run-level warning per registry instead of one per package.
+        let mut report = verify_package(config, p, &packuments, fetched, keys_for);
         let before = report.findings.len();
         report
             .findings
@@ -259,18 +274,19 @@ fn verify_inventory(
         }
         packages.push(report);
     }
-    for r in unpinned {
-        run_findings.push(Finding::new(
-            "registry-keys-unpinned",
-            format!(
-                "registry signatures of packages from {r} were checked with that registry's own \
-                 keys (/-/npm/v1/keys), not pinned ones; pin them with --npm-keys FILE"
-            ),
-        ));
-    }
-    let report = Report::build(inventory, packages, run_findings, config.levels);
-    progress(config, "done.");
-    Ok(report)
+    let findings = unpinned
+        .into_iter()
+        .map(|r| {
+            Finding::new(
+                "registry-keys-unpinned",
+                format!(
+                    "registry signatures of packages from {r} were checked with that registry's \
+                     own keys (/-/npm/v1/keys), not pinned ones; pin them with --npm-keys FILE"
+                ),
+            )
+        })
+        .collect();
+    (packages, findings)
 }
 
 /// The npm keys that verify packages of registry `reg`: the user's file, the pinned keys for
