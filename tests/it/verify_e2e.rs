@@ -707,3 +707,40 @@ fn version_gone_from_the_registry_and_aliases() {
     assert_eq!(alias["real_name"], "string-width");
     assert_eq!(alias["registry_signature"]["status"], "verified");
 }
+
+#[test]
+fn node_modules_walk_binds_no_bytes_and_is_never_verified() {
+    let w = World::new("walk");
+    let pkgs = [Pkg::new("walked", "1.0.0")];
+    w.publish(&pkgs);
+    let nm = w.dir.join("walk/node_modules/walked");
+    std::fs::create_dir_all(&nm).unwrap();
+    std::fs::write(
+        nm.join("package.json"),
+        r#"{"name":"walked","version":"1.0.0"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        w.dir.join("walk/package.json"),
+        r#"{"name":"demo","version":"1.0.0","dependencies":{"walked":"1.0.0"}}"#,
+    )
+    .unwrap();
+    let out = w.verify(&w.dir.join("walk/node_modules"), &["--json"]);
+    let doc = report(&out);
+    assert_eq!(doc["inventory"]["kind"], "node-modules");
+    assert_eq!(doc["inventory"]["binds_bytes"], false);
+    let run: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(run.contains(&"node-modules-binds-no-bytes"), "{run:?}");
+    let p = package(&doc, "walked", "1.0.0");
+    assert_eq!(p["registry_signature"]["status"], "verified");
+    assert_ne!(p["integrity"]["status"], "verified");
+    assert_eq!(
+        doc["summary"]["verified"], 0,
+        "nothing binds the installed bytes"
+    );
+}
