@@ -1,4 +1,22 @@
 //! Registry: HTTP client, wire types (tolerant subsets of the registry's responses), cache.
+//!
+//! - [`config`]: `.npmrc`/environment/`--registry` into one [`config::RegistryConfig`].
+//! - [`client`]: the one async HTTP client (rustls, HTTP/2, bounded concurrency, retries with a
+//!   global budget, size caps, manual redirects that drop credentials across origins).
+//! - [`cache`]: raw responses on disk, hashed names, revalidation, offline reads.
+//! - [`redact`]: URLs as they may appear in logs, errors and findings.
+
 pub mod attestations;
+pub mod cache;
+pub mod client;
+pub mod config;
 pub mod packument;
 pub mod public;
+pub mod redact;
+
+pub use cache::Cache;
+pub use client::{
+    Accept, ClientOptions, FetchError, FetchFailure, Fetched, RegistryClient, ResourceKind,
+    SizeCaps,
+};
+pub use config::{ConfigInputs, RegistryConfig};

@@ -8,3 +8,4 @@ mod inventory;
 mod npm_version;
 mod registry_signatures;
 mod trust;
+mod verify_bundle;
