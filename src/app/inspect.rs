@@ -12,7 +12,7 @@ use crate::error::{exit, AppError};
 use crate::findings::{Finding, Level};
 use crate::inventory::integrity::Integrity;
 use crate::registry::attestations::AttestationsResponse;
-use crate::registry::packument::Packument;
+use crate::registry::packument::{Packument, PackumentVersion};
 use crate::util::escape_text;
 use crate::verify::evidence::{Check, VersionEvidence};
 use crate::verify::npm::{verify_version, AttestationsInput, VerifyContext, VersionInput};
@@ -63,6 +63,55 @@ pub fn run(args: InspectArgs) -> Result<u8, AppError> {
     })?;
     let npm_keys = super::trust_roots::load_npm_keys(&args.trust)?;
 
+    let gathered = gather_from_files(&args, name, version)?;
+    let evidence = evaluate(
+        name,
+        version,
+        &gathered,
+        &VerifyContext {
+            sigstore: &sigstore,
+            npm_keys: &npm_keys,
+        },
+    );
+
+    let bytes = match format {
+        Format::Json => render_json(name, version, &evidence)?.into_bytes(),
+        _ => render_text(name, version, &evidence).into_bytes(),
+    };
+    super::emit(&args.output, &bytes)?;
+    Ok(if evidence.findings.iter().any(|f| f.level >= fail_level) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
+
+/// What `inspect` gathered for one version, from files or (once wired) from the registry.
+/// Online, a fetch failure becomes `AttestationsBody::FetchFailed` and a bad packument entry an
+/// `unverifiable` finding in `extra`, never exit 2.
+pub(crate) struct Gathered {
+    pub expected_integrity: Option<Integrity>,
+    pub tarball_sha512: Option<[u8; 64]>,
+    /// The version's entry; `None` = not checked (no packument, or the version is not listed).
+    pub packument_version: Option<PackumentVersion>,
+    pub packument_time: Option<jiff::Timestamp>,
+    pub attestations: AttestationsBody,
+    /// Findings about the inputs themselves (e.g. `version-not-in-registry`).
+    pub extra: Vec<Finding>,
+}
+
+/// The attestations response as obtained (owned form of [`AttestationsInput`]).
+pub(crate) enum AttestationsBody {
+    NotChecked,
+    #[allow(dead_code)] // the online path (registry 404)
+    NotFound,
+    Body(Vec<u8>),
+    #[allow(dead_code)] // the online path (fetch failure)
+    FetchFailed(String),
+}
+
+/// Reads the file options. Unreadable or unparseable user-supplied files are exit 2.
+fn gather_from_files(args: &InspectArgs, name: &str, version: &str) -> Result<Gathered, AppError> {
     let expected_integrity = args
         .integrity
         .as_deref()
@@ -76,79 +125,74 @@ pub fn run(args: InspectArgs) -> Result<u8, AppError> {
         None => None,
     };
     let mut extra = Vec::new();
-    let packument = match &args.packument {
-        Some(p) => {
-            let bytes = std::fs::read(p).map_err(|e| AppError::read(p, e))?;
-            let doc = Packument::from_slice(&bytes).map_err(|e| AppError::parse(p, e.0))?;
-            if let Some(n) = doc.name.as_deref().filter(|n| *n != name) {
-                return Err(AppError::parse(
-                    p,
-                    format!("the packument is for {:?}, not {name:?}", escape_text(n)),
-                ));
-            }
-            Some(doc)
+    let (mut packument_version, mut packument_time) = (None, None);
+    if let Some(p) = &args.packument {
+        let bytes = std::fs::read(p).map_err(|e| AppError::read(p, e))?;
+        let doc = Packument::from_slice(&bytes).map_err(|e| AppError::parse(p, e.0))?;
+        if let Some(n) = doc.name.as_deref().filter(|n| *n != name) {
+            return Err(AppError::parse(
+                p,
+                format!("the packument is for {:?}, not {name:?}", escape_text(n)),
+            ));
         }
-        None => None,
-    };
-    let packument_version = match (&packument, &args.packument) {
-        (Some(doc), Some(path)) => match doc.version(version) {
-            Some(v) => Some(v.map_err(|e| AppError::parse(path, e.0))?),
-            None => {
-                extra.push(Finding::new(
-                    "version-not-in-registry",
-                    format!(
-                        "the packument does not list version {}",
-                        escape_text(version)
-                    ),
-                ));
-                None
-            }
-        },
-        _ => None,
-    };
-    let attestations_bytes = match &args.attestations {
+        packument_time = doc.time_of(version);
+        match doc.version(version) {
+            Some(v) => packument_version = Some(v.map_err(|e| AppError::parse(p, e.0))?),
+            None => extra.push(Finding::new(
+                "version-not-in-registry",
+                format!(
+                    "the packument does not list version {}",
+                    escape_text(version)
+                ),
+            )),
+        }
+    }
+    let attestations = match &args.attestations {
         Some(p) => {
             let bytes = std::fs::read(p).map_err(|e| AppError::read(p, e))?;
             // A user-supplied file that is not an attestations response is exit 2.
             AttestationsResponse::from_slice(&bytes).map_err(|e| AppError::parse(p, e.0))?;
-            Some(bytes)
+            AttestationsBody::Body(bytes)
         }
-        None => None,
+        None => AttestationsBody::NotChecked,
     };
+    Ok(Gathered {
+        expected_integrity,
+        tarball_sha512,
+        packument_version,
+        packument_time,
+        attestations,
+        extra,
+    })
+}
+
+/// Verifies what was gathered; findings sorted by code, then message.
+pub(crate) fn evaluate(
+    name: &str,
+    version: &str,
+    g: &Gathered,
+    ctx: &VerifyContext<'_>,
+) -> VersionEvidence {
     let input = VersionInput {
         name,
         version,
-        expected_integrity,
-        tarball_sha512,
-        packument_version: packument_version.as_ref(),
-        packument_time: packument.as_ref().and_then(|p| p.time_of(version)),
-        attestations: match &attestations_bytes {
-            Some(b) => AttestationsInput::Body(b),
-            None => AttestationsInput::NotChecked,
+        expected_integrity: g.expected_integrity.clone(),
+        tarball_sha512: g.tarball_sha512,
+        packument_version: g.packument_version.as_ref(),
+        packument_time: g.packument_time,
+        attestations: match &g.attestations {
+            AttestationsBody::NotChecked => AttestationsInput::NotChecked,
+            AttestationsBody::NotFound => AttestationsInput::NotFound,
+            AttestationsBody::Body(b) => AttestationsInput::Body(b),
+            AttestationsBody::FetchFailed(r) => AttestationsInput::FetchFailed(r),
         },
     };
-    let mut evidence = verify_version(
-        &input,
-        &VerifyContext {
-            sigstore: &sigstore,
-            npm_keys: &npm_keys,
-        },
-    );
-    evidence.findings.extend(extra);
+    let mut evidence = verify_version(&input, ctx);
+    evidence.findings.extend(g.extra.iter().cloned());
     evidence
         .findings
         .sort_by(|a, b| (a.code, &a.message).cmp(&(b.code, &b.message)));
-
-    let bytes = match format {
-        Format::Json => render_json(name, version, &evidence)?.into_bytes(),
-        _ => render_text(name, version, &evidence).into_bytes(),
-    };
-    super::emit(&args.output, &bytes)?;
-    Ok(if evidence.findings.iter().any(|f| f.level >= fail_level) {
-        exit::FINDINGS
-    } else {
-        exit::CLEAN
-    })
+    evidence
 }
 
 /// Splits `NAME@VERSION` (`@scope/name@version` for scoped names).

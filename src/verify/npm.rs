@@ -173,18 +173,18 @@ fn check_registry_signature(
             "not-checked",
             "registry signature: no packument supplied, so dist.signatures and _npmUser were not checked",
         ));
-        return Check::new(Status::NotChecked, "no packument");
+        return Check::new(Status::NotChecked, "no-packument");
     };
     let Some(integrity) = v.dist.integrity.as_deref() else {
         if v.dist.signatures.is_empty() {
             findings.push(RegistrySignatureFailure::Missing.finding());
-            return Check::new(Status::Missing, "no dist.signatures");
+            return Check::new(Status::Missing, "no-signatures");
         }
         findings.push(Finding::new(
             "unverifiable",
             "registry signature: the version has no dist.integrity to check it over",
         ));
-        return Check::new(Status::Unverifiable, "no dist.integrity");
+        return Check::new(Status::Unverifiable, "no-dist-integrity");
     };
     match verify_registry_signature(
         input.name,
@@ -203,7 +203,7 @@ fn check_registry_signature(
         Err(f) => {
             findings.push(f.finding());
             let (status, reason) = match &f {
-                RegistrySignatureFailure::Missing => (Status::Missing, "no dist.signatures"),
+                RegistrySignatureFailure::Missing => (Status::Missing, "no-signatures"),
                 RegistrySignatureFailure::KeyUnknown { .. } => {
                     (Status::Unverifiable, "key-unknown")
                 }
@@ -218,5 +218,165 @@ fn check_registry_signature(
             c.key_source = Some(ctx.npm_keys.source.as_str());
             c
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::packument::Dist;
+    use crate::verify::registry_signature::RegistrySignature;
+
+    // kms-demo@1.0.0, a real registry signature by jl3b (npm/cli test/lib/commands/audit.js).
+    const INTEGRITY: &str = "sha512-QqZ7VJ/8xPkS9s2IWB7Shj3qTJdcRyeXKbPQnsZjsPEwvutGv0EGeVchPcauoiDFJlGbZMFq5GDCurAGNSghJQ==";
+    const SIG: &str = "MEUCIDrLNspFeU5NZ6d55ycVBZIMXnPJi/XnI1Y2dlJvK8P1AiEAnXjn1IOMUd+U7YfPH+FNjwfLq+jCwfH8uaxocq+mpPk=";
+    const JL3B: &str = "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA";
+
+    fn trust() -> SigstoreTrust {
+        SigstoreTrust::from_json(crate::trust::PRODUCTION_TRUSTED_ROOT).unwrap()
+    }
+
+    fn version(
+        integrity: Option<&str>,
+        shasum: Option<&str>,
+        sig: Option<&str>,
+    ) -> PackumentVersion {
+        PackumentVersion {
+            dist: Dist {
+                integrity: integrity.map(str::to_owned),
+                shasum: shasum.map(str::to_owned),
+                signatures: sig
+                    .map(|s| {
+                        vec![RegistrySignature {
+                            keyid: JL3B.into(),
+                            sig: s.into(),
+                        }]
+                    })
+                    .unwrap_or_default(),
+                ..Dist::default()
+            },
+            ..PackumentVersion::default()
+        }
+    }
+
+    fn run(
+        v: Option<&PackumentVersion>,
+        expected: Option<&str>,
+        attestations: AttestationsInput<'_>,
+        keys: &NpmKeys,
+    ) -> VersionEvidence {
+        let trust = trust();
+        let input = VersionInput {
+            name: "kms-demo",
+            version: "1.0.0",
+            expected_integrity: expected.map(|e| Integrity::parse(e).unwrap()),
+            tarball_sha512: None,
+            packument_version: v,
+            packument_time: Some("2023-06-01T00:00:00Z".parse().unwrap()),
+            attestations,
+        };
+        verify_version(
+            &input,
+            &VerifyContext {
+                sigstore: &trust,
+                npm_keys: keys,
+            },
+        )
+    }
+
+    fn codes(e: &VersionEvidence) -> Vec<&'static str> {
+        e.findings.iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn registry_signature_outcomes() {
+        let keys = NpmKeys::embedded().unwrap();
+        let ok = version(Some(INTEGRITY), None, Some(SIG));
+        let e = run(
+            Some(&ok),
+            Some(INTEGRITY),
+            AttestationsInput::NotFound,
+            &keys,
+        );
+        assert!(e.registry_signature.is_verified());
+        assert_eq!(e.registry_signature.keyid.as_deref(), Some(JL3B));
+        assert_eq!(e.integrity.status, Status::Verified);
+        assert_eq!(e.published.source, PublishSource::RegistryUnsigned);
+        assert_eq!(codes(&e), vec!["provenance-missing"]);
+
+        let unsigned = version(Some(INTEGRITY), None, None);
+        let e = run(Some(&unsigned), None, AttestationsInput::NotFound, &keys);
+        assert_eq!(e.registry_signature.status, Status::Missing);
+        assert!(codes(&e).contains(&"registry-signature-missing"));
+
+        let no_integrity = version(None, None, Some(SIG));
+        let e = run(
+            Some(&no_integrity),
+            None,
+            AttestationsInput::NotFound,
+            &keys,
+        );
+        assert_eq!(e.registry_signature.status, Status::Unverifiable);
+        assert!(codes(&e).contains(&"unverifiable"));
+
+        let bogus = version(Some(INTEGRITY), None, Some("bogus"));
+        let e = run(Some(&bogus), None, AttestationsInput::NotFound, &keys);
+        assert_eq!(e.registry_signature.status, Status::Invalid);
+        assert!(codes(&e).contains(&"registry-signature-invalid"));
+
+        let e = run(None, None, AttestationsInput::NotChecked, &keys);
+        assert_eq!(e.registry_signature.status, Status::NotChecked);
+        assert_eq!(e.provenance.status, Status::NotChecked);
+        assert_eq!(codes(&e), vec!["not-checked", "not-checked"]);
+    }
+
+    #[test]
+    fn integrity_sources_are_compared_per_algorithm() {
+        let keys = NpmKeys::embedded().unwrap();
+        let shasum = "0123456789abcdef0123456789abcdef01234567";
+        let v = version(Some(INTEGRITY), Some(shasum), Some(SIG));
+        // sha1-only lockfile integrity vs dist.shasum.
+        let sha1 = "sha1-ASNFZ4mrze8BI0VniavN7wEjRWc=";
+        let e = run(Some(&v), Some(sha1), AttestationsInput::NotFound, &keys);
+        assert_eq!(e.integrity.status, Status::Verified, "{:?}", e.findings);
+        let other = "sha1-ASNFZ4mrze8BI0VniavN7wEjRWg=";
+        let e = run(Some(&v), Some(other), AttestationsInput::NotFound, &keys);
+        assert_eq!(e.integrity.status, Status::Invalid);
+        assert!(codes(&e).contains(&"integrity-mismatch"));
+        // The registry signature is over dist.integrity and still verifies.
+        assert!(e.registry_signature.is_verified());
+        // No algorithm in common: nothing compared, nothing claimed.
+        let sha256 = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        let e = run(Some(&v), Some(sha256), AttestationsInput::NotFound, &keys);
+        assert_eq!(e.integrity.status, Status::NotChecked);
+        // An unparseable dist.integrity is unverifiable, never verified.
+        let broken = version(Some("sha512-!!"), None, Some(SIG));
+        let e = run(
+            Some(&broken),
+            Some(INTEGRITY),
+            AttestationsInput::NotFound,
+            &keys,
+        );
+        assert_eq!(e.integrity.status, Status::Unverifiable);
+    }
+
+    #[test]
+    fn attestation_fetch_failures_and_unpinned_keys() {
+        let keys = NpmKeys::embedded().unwrap();
+        let v = version(Some(INTEGRITY), None, Some(SIG));
+        let e = run(
+            Some(&v),
+            None,
+            AttestationsInput::FetchFailed("HTTP 503\n"),
+            &keys,
+        );
+        assert_eq!(e.provenance.status, Status::Unverifiable);
+        assert_eq!(e.publish_attestation.status, Status::Unverifiable);
+        assert!(codes(&e).contains(&"unverifiable"));
+        let mut unpinned = keys.clone();
+        unpinned.source = KeySource::RegistryUnpinned;
+        let e = run(Some(&v), None, AttestationsInput::NotFound, &unpinned);
+        assert!(codes(&e).contains(&"registry-keys-unpinned"));
+        assert_eq!(e.registry_signature.key_source, Some("registry-unpinned"));
     }
 }

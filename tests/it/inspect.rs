@@ -328,3 +328,65 @@ fn output_file_is_written() {
     assert_eq!(doc["evidence"]["provenance"]["status"], "not-checked");
     std::fs::remove_file(&target).unwrap();
 }
+
+#[test]
+fn user_key_files_are_reported_as_such() {
+    let Some(dir) = corpus_dir("user_key_files") else {
+        return;
+    };
+    let base = [
+        "nuxt@4.1.2".to_owned(),
+        "--packument".to_owned(),
+        path(&dir, NUXT_PACKUMENT),
+        "--attestations".to_owned(),
+        path(&dir, &nuxt_attestations("4.1.2")),
+        "--json".to_owned(),
+    ];
+    let with = |extra: &[String]| {
+        let mut a: Vec<&str> = base.iter().map(String::as_str).collect();
+        a.extend(extra.iter().map(String::as_str));
+        inspect(&a)
+    };
+    // The current /-/npm/v1/keys shape, via the --keys alias.
+    let out = with(&[
+        "--keys".into(),
+        path(&dir, "derived/npm-v1-keys.from-corepack.json"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc = json(&out);
+    assert_eq!(
+        doc["evidence"]["registry_signature"]["key_source"],
+        "user-file"
+    );
+    assert_eq!(
+        doc["evidence"]["publish_attestation"]["key_source"],
+        "user-file"
+    );
+    // The keys before the 2025 rotation do not know DhQ8…: unknown key, with the remedy.
+    let out = with(&[
+        "--npm-keys".into(),
+        path(
+            &dir,
+            "derived/npm-v1-keys.before-2025-01-27.from-corepack.json",
+        ),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out);
+    let unknown = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "registry-key-unknown")
+        .expect("registry-key-unknown");
+    assert!(unknown["message"]
+        .as_str()
+        .unwrap()
+        .contains("trust-roots update"));
+    assert_eq!(doc["evidence"]["publish_attestation"]["status"], "invalid");
+    assert_eq!(doc["evidence"]["provenance"]["status"], "verified");
+}

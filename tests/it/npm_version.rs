@@ -1325,3 +1325,85 @@ fn publish_attestation_key_must_be_valid_at_the_signed_time() {
         }
     }
 }
+
+#[test]
+fn flipping_a_byte_of_the_nuxt_sets_or_their_registry_signature_never_verifies() {
+    let Some(dir) = corpus_dir("flipping_nuxt") else {
+        return;
+    };
+    let p = nuxt(&dir);
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for version in ["3.13.0", "4.1.2"] {
+        let v = p.version(version).unwrap().unwrap();
+        let t = p.time_of(version);
+        let body = read(&dir, &nuxt_attestations_file(version));
+        let none = Known {
+            expected: None,
+            tarball: None,
+        };
+        for publish in [true, false] {
+            for pointer in ["/dsseEnvelope/payload", "/dsseEnvelope/signatures/0/sig"] {
+                for _ in 0..4 {
+                    let tampered = flip_field(&body, publish, pointer, &mut rng);
+                    let e = run(
+                        "nuxt",
+                        version,
+                        &none,
+                        Some((&v, t)),
+                        AttestationsInput::Body(&tampered),
+                    );
+                    let slot = if publish {
+                        &e.publish_attestation
+                    } else {
+                        &e.provenance
+                    };
+                    assert_ne!(
+                        slot.status,
+                        Status::Verified,
+                        "{version} {pointer} publish={publish}"
+                    );
+                }
+            }
+        }
+        // The registry signature and dist.integrity.
+        for _ in 0..4 {
+            let mut w = v.clone();
+            let mut sig = b64().decode(&w.dist.signatures[0].sig).unwrap();
+            let i = rng.next(sig.len());
+            sig[i] ^= 1 << rng.next(8);
+            w.dist.signatures[0].sig = b64().encode(sig);
+            let e = run(
+                "nuxt",
+                version,
+                &none,
+                Some((&w, t)),
+                AttestationsInput::Body(&body),
+            );
+            assert_ne!(
+                e.registry_signature.status,
+                Status::Verified,
+                "{version} sig"
+            );
+            let mut w = v.clone();
+            let mut digest = b64()
+                .decode(&w.dist.integrity.as_ref().unwrap()[7..])
+                .unwrap();
+            let i = rng.next(digest.len());
+            digest[i] ^= 1 << rng.next(8);
+            w.dist.integrity = Some(format!("sha512-{}", b64().encode(digest)));
+            let e = run(
+                "nuxt",
+                version,
+                &none,
+                Some((&w, t)),
+                AttestationsInput::Body(&body),
+            );
+            assert_ne!(
+                e.registry_signature.status,
+                Status::Verified,
+                "{version} integrity"
+            );
+            assert!(!e.provenance.is_verified() && !e.publish_attestation.is_verified());
+        }
+    }
+}
