@@ -378,6 +378,71 @@ fn each_tampering_gives_its_finding_and_exit_1() {
     assert!(doc["summary"]["invalid"].as_u64().unwrap() >= 2);
 }
 
+/// Each tampering alone, beside a good package, fails the gate with its own code; the faults
+/// (never-recovering 500, garbage body) alike.
+#[test]
+fn each_case_alone_fails_the_gate_with_its_code() {
+    let w = World::new("alone");
+    let good = Pkg::new("good", "1.0.0");
+    let mut cases: Vec<(Pkg, Option<Fault>, &str)> = Vec::new();
+    let mut p = Pkg::new("c-sig", "1.0.0");
+    p.sig = Sig::Tampered;
+    cases.push((p, None, "registry-signature-invalid"));
+    let mut p = Pkg::new("c-swap", "1.0.0");
+    p.registry_integrity = sri_sha512(b"the attacker's tarball");
+    cases.push((p, None, "integrity-mismatch"));
+    let mut p = Pkg::new("c-att", "1.0.0");
+    p.att = Att::AnnouncedMissing;
+    cases.push((p, None, "attestations-missing"));
+    cases.push((
+        Pkg::new("c-500", "1.0.0"),
+        Some(Fault::Status(500)),
+        "unverifiable",
+    ));
+    cases.push((
+        Pkg::new("c-garbage", "1.0.0"),
+        Some(Fault::Garbage),
+        "unverifiable",
+    ));
+    let all: Vec<Pkg> = std::iter::once(good.clone())
+        .chain(cases.iter().map(|c| c.0.clone()))
+        .collect();
+    w.publish(&all);
+    for (pkg, fault, code) in &cases {
+        if let Some(f) = fault {
+            w.registry.fault(&format!("/{}", pkg.name), f.clone());
+        }
+        let dir = w.project(&pkg.name, &[good.clone(), pkg.clone()]);
+        let out = w.verify(&dir, &["--json"]);
+        assert_eq!(out.status.code(), Some(1), "{}", pkg.name);
+        let doc = report(&out);
+        assert!(
+            has(package(&doc, &pkg.name, "1.0.0"), code, "deny"),
+            "{}: {:?}",
+            pkg.name,
+            codes(package(&doc, &pkg.name, "1.0.0"))
+        );
+        assert_eq!(doc["summary"]["verified"], 1, "{}", pkg.name);
+        assert_eq!(
+            doc["summary"]["findings"]["deny"].as_u64(),
+            Some(deny_count(&doc))
+        );
+    }
+    let dir = w.project("only-good", &[good]);
+    assert_eq!(w.verify(&dir, &["--json"]).status.code(), Some(0));
+}
+
+fn deny_count(doc: &Value) -> u64 {
+    doc["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["findings"].as_array().unwrap().iter())
+        .chain(doc["findings"].as_array().unwrap().iter())
+        .filter(|f| f["level"] == "deny")
+        .count() as u64
+}
+
 #[test]
 fn never_recovering_500_and_garbage_are_unverifiable_not_exit_2() {
     let w = World::new("faults");
