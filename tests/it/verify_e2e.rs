@@ -297,7 +297,8 @@ fn clean_project_verifies_with_and_without_provenance() {
     let w = World::new("clean");
     let mut a = Pkg::new("alpha", "1.0.0");
     a.att = Att::Full;
-    let b = Pkg::new("@scope/beta", "2.1.0");
+    let mut b = Pkg::new("@scope/beta", "2.1.0");
+    b.att = Att::Full;
     let c = Pkg::new("gamma", "0.3.0");
     let mut c2 = Pkg::new("gamma", "0.4.0");
     c2.att = Att::Full;
@@ -316,8 +317,8 @@ fn clean_project_verifies_with_and_without_provenance() {
     let s = &doc["summary"];
     assert_eq!(s["packages"], 4);
     assert_eq!(s["verified"], 4);
-    assert_eq!(s["with_provenance"], 2);
-    assert_eq!(s["without_provenance"], 2);
+    assert_eq!(s["with_provenance"], 3);
+    assert_eq!(s["without_provenance"], 1);
     assert_eq!(s["findings"]["deny"], 0);
     let alpha = package(&doc, "alpha", "1.0.0");
     assert_eq!(alpha["registry_signature"]["status"], "verified");
@@ -329,15 +330,17 @@ fn clean_project_verifies_with_and_without_provenance() {
         "https://github.com/example/project"
     );
     let beta = package(&doc, "@scope/beta", "2.1.0");
-    assert_eq!(beta["provenance"]["status"], "missing");
-    assert!(has(beta, "provenance-missing", "info"));
+    assert_eq!(beta["provenance"]["status"], "verified");
+    let gamma = package(&doc, "gamma", "0.3.0");
+    assert_eq!(gamma["provenance"]["status"], "missing");
+    assert!(has(gamma, "provenance-missing", "info"));
     // Text: summary first, PASS at the end.
     let text = w.verify(&dir, &[]);
     assert_eq!(text.status.code(), Some(0));
     let t = String::from_utf8_lossy(&text.stdout);
     assert!(t.starts_with("npm-provenance verify: "), "{t}");
     assert!(
-        t.contains("4 verified, 2 with provenance, 2 without provenance"),
+        t.contains("4 verified, 3 with provenance, 1 without provenance"),
         "{t}"
     );
     assert!(
