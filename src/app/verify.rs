@@ -35,6 +35,9 @@ use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use url::Url;
 
+/// Most threads verifying packages at once.
+const MAX_VERIFY_THREADS: usize = 8;
+
 /// Everything the run needs, decided before any work.
 struct Config {
     format: Format,
@@ -253,12 +256,11 @@ fn verify_packages(
 ) -> (Vec<PackageReport>, Vec<Finding>) {
     let keys = registry_keys(plan, fetched);
     let packuments = parse_packuments(fetched);
-    let mut packages = Vec::with_capacity(inventory.packages.len());
-    let mut unpinned = BTreeSet::new();
-    for p in &inventory.packages {
+    // Verification is CPU-bound (ECDSA, Merkle proofs, certificate chains): spread the packages
+    // over a few threads; the result keeps the inventory's order.
+    let verify_one = |p: &PackageRef| -> (PackageReport, Option<String>) {
         if !p.origin.is_registry() {
-            packages.push(PackageReport::not_fetched(p));
-            continue;
+            return (PackageReport::not_fetched(p), None);
         }
         let reg = plan.registries.get(&p.name);
         let keys_for = keys_for_package(config, reg, &keys);
@@ -267,11 +269,34 @@ fn verify_packages(
         report
             .findings
             .retain(|f| f.code != "registry-keys-unpinned");
-        if report.findings.len() != before {
-            if let Some(r) = reg {
-                unpinned.insert(redact_url(r));
-            }
-        }
+        let unpinned = (report.findings.len() != before)
+            .then(|| reg.map(redact_url))
+            .flatten();
+        (report, unpinned)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_VERIFY_THREADS);
+    let chunk = inventory.packages.len().div_ceil(threads).max(1);
+    let results: Vec<(PackageReport, Option<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = inventory
+            .packages
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().map(verify_one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                // A panic in verification is a bug; re-raise it rather than drop packages.
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    });
+    let mut packages = Vec::with_capacity(results.len());
+    let mut unpinned = BTreeSet::new();
+    for (report, reg) in results {
+        unpinned.extend(reg);
         packages.push(report);
     }
     let findings = unpinned
