@@ -16,8 +16,9 @@
 
 mod attestation;
 mod binding;
+mod purl;
 
-pub use attestation::{purl_of, subject_names};
+pub use purl::{purl_of, subject_names};
 
 use super::bundle::VerifiedBundle;
 use super::evidence::{Check, NpmUserIdentity, Published, Status, VersionEvidence};
