@@ -3,9 +3,11 @@
 
 mod cli;
 mod corpus_bundles;
+mod fixture_faults;
 mod inspect;
 mod inventory;
 mod npm_version;
+mod registry;
 mod registry_signatures;
 mod trust;
 mod verify_bundle;
