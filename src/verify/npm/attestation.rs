@@ -294,6 +294,7 @@ fn verify_slot(
                     .iter()
                     .any(|t| !hex::encode(t).eq_ignore_ascii_case(d))
             });
+            bind.subject_mismatched |= digest_bad;
             if !subject_names(name, input.name, input.version) || digest_bad {
                 subject_reported = true;
                 findings.push(Finding::new(
@@ -486,6 +487,7 @@ fn verify_slot(
             .iter()
             .all(|t| hex::encode(t).eq_ignore_ascii_case(d))
     });
+    bind.subject_mismatched |= !digest_ok && !bind.targets.is_empty();
     if !subject_names(&subject.name, input.name, input.version) || !digest_ok {
         if !subject_reported {
             findings.push(Finding::new(
