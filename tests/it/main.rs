@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpus_bundles;
+mod history;
 mod inventory;
 mod registry_signatures;
 mod trust;
