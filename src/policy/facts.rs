@@ -74,6 +74,17 @@ impl BuildIdentity {
             .unwrap_or(&self.workflow)
     }
 
+    /// The workflow file inside its repository (`.github/workflows/x.yml`) when the workflow
+    /// lives in the source repository, so a renamed repository (same numeric id) keeps its
+    /// workflow; otherwise the whole workflow path (a workflow in another repository).
+    pub fn workflow_file(&self) -> &str {
+        let path = self.workflow_path();
+        let repo = self.repository.trim_end_matches('/');
+        path.strip_prefix(repo)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(path)
+    }
+
     /// `tag`, `branch` or `other`, from the source ref.
     pub fn ref_kind(&self) -> Option<&'static str> {
         self.source_ref.as_deref().map(|r| {

@@ -260,7 +260,7 @@ pub fn evaluate_detailed(
             .iter()
             .any(|b| matches!(b.provenance, Provenance::Announced)),
     };
-    signals
+    let mut out: Vec<HistoryFinding> = signals
         .into_iter()
         .map(|s| {
             let lvl = match s.weight {
@@ -270,7 +270,12 @@ pub fn evaluate_detailed(
             };
             finish(s.code, lvl, s.message, evidence.clone())
         })
-        .collect()
+        .collect();
+    // Lists in reports are sorted (DESIGN §1).
+    out.sort_by(|a, b| {
+        (a.finding.code, &a.finding.message).cmp(&(b.finding.code, &b.finding.message))
+    });
+    out
 }
 
 fn finish(code: &'static str, level: Level, message: String, evidence: Evidence) -> HistoryFinding {
@@ -345,13 +350,25 @@ fn baseline_of<'a>(r: &ReleaseFacts, earlier: &[&'a ReleaseFacts]) -> Vec<&'a Re
 }
 
 /// Context C: the package publishes from CI (one of its `K` most recent earlier releases, any
-/// line, has class ≥ provenance) and R is a token publish without provenance.
+/// line, has class ≥ provenance) and R is a token publish without provenance. Token releases
+/// by R's own pair in the `D` before R are skipped: one burst of token publishes (the attacker
+/// publishing every line within minutes) must not hide how the package usually publishes.
 fn context_c(r: &ReleaseFacts, earlier: &[&ReleaseFacts]) -> bool {
-    EvidenceClass::of(r) == EvidenceClass::Token
-        && earlier
-            .iter()
-            .take(K)
-            .any(|x| EvidenceClass::of(x) >= EvidenceClass::Provenance)
+    if EvidenceClass::of(r) != EvidenceClass::Token {
+        return false;
+    }
+    let cutoff = r.time.and_then(|t| t.checked_sub(D).ok());
+    let burst = |x: &ReleaseFacts| {
+        EvidenceClass::of(x) == EvidenceClass::Token
+            && x.publisher.is_some()
+            && x.publisher == r.publisher
+            && matches!((x.time, cutoff), (Some(xt), Some(c)) if xt > c)
+    };
+    earlier
+        .iter()
+        .filter(|x| !burst(x))
+        .take(K)
+        .any(|x| EvidenceClass::of(x) >= EvidenceClass::Provenance)
 }
 
 /// Whether `pair` is established for a release at `t`: it published a token release at least
@@ -604,7 +621,7 @@ fn identity_signals(
         if repo_differs {
             diffs.push(format!("repository {} → {}", b.repository, n.repository));
         }
-        if b.workflow_path() != n.workflow_path() {
+        if b.workflow_file() != n.workflow_file() {
             diffs.push(format!(
                 "workflow {} → {}",
                 b.workflow_path(),
