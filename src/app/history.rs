@@ -5,16 +5,25 @@
 //! `{"schema", "package", "versions": [{"version", "published": {"time", "source"},
 //! "publisher": {"name", "email", "trusted_publisher", "approver"?}, "provenance":
 //! "verified|announced|invalid|none", "class", "removed", "deprecated", "findings": [{"code",
-//! "level", "message", "evidence"}]}]}`, versions sorted by time (versions without a time
-//! last). Fields are only ever added within v1.
+//! "level", "message", "evidence"}]}], "findings": [run-level findings]}`, versions sorted by
+//! time (versions without a time last). Run-level findings: `unverifiable` /
+//! `metadata-too-large` when the packument could not be fetched (then `versions` is empty),
+//! `registry-metadata-stripped` when no version names its publisher. Fields are only ever
+//! added within v1. Exit 1 when any finding denies.
 
 use crate::cli::{Format, HistoryArgs};
 use crate::error::{exit, AppError};
-use crate::findings::Level;
+use crate::findings::{Finding, Level};
 use crate::policy::facts::{facts_from_packument, ReleaseFacts};
 use crate::policy::history::{timeline, HistoryContext, TimelineEntry};
+use crate::registry::redact::redact_url;
+use crate::registry::{
+    Accept, Cache, ClientOptions, ConfigInputs, RegistryClient, RegistryConfig, ResourceKind,
+};
 use crate::util::escape_text;
 use serde_json::{json, Value};
+use std::path::Path;
+use url::Url;
 
 pub fn run(args: HistoryArgs) -> Result<u8, AppError> {
     let now = super::danger_now(&args.output)?;
@@ -24,31 +33,41 @@ pub fn run(args: HistoryArgs) -> Result<u8, AppError> {
             "history supports --format text|json, not {format:?}"
         )));
     }
-    let Some(path) = &args.packument else {
-        // TODO(partial): fetch the full packument through crate::registry::RegistryClient.
-        return Err(AppError::Usage(
-            "online history needs the registry client wiring, not in this build yet: pass \
-             --packument FILE (the full packument, e.g. `curl -H 'Accept: application/json' \
-             <registry>/NAME`)"
-                .into(),
-        ));
+    let (doc, mut run_findings) = match &args.packument {
+        Some(path) => (Some(read_packument(path)?), Vec::new()),
+        None => fetch_packument(&args)?,
     };
-    let bytes = std::fs::read(path).map_err(|e| AppError::read(path, e))?;
-    let doc: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| AppError::parse(path, format!("not JSON: {e}")))?;
-    if let Some(name) = doc.get("name").and_then(Value::as_str) {
-        if name != args.name {
-            return Err(AppError::parse(
-                path,
-                format!(
-                    "the packument is for {:?}, not {:?}",
-                    escape_text(name),
-                    args.name
-                ),
-            ));
+    let releases = match &doc {
+        Some(doc) => {
+            if let Some(name) = doc.get("name").and_then(Value::as_str) {
+                if name != args.name {
+                    return Err(packument_problem(
+                        &args,
+                        format!(
+                            "the packument is for {:?}, not {:?}",
+                            escape_text(name),
+                            args.name
+                        ),
+                    ));
+                }
+            }
+            facts_from_packument(doc).map_err(|e| packument_problem(&args, e.to_string()))?
         }
+        None => Vec::new(),
+    };
+    if !releases.is_empty()
+        && releases
+            .iter()
+            .filter(|r| !r.removed)
+            .all(|r| r.publisher.is_none())
+    {
+        run_findings.push(Finding::new(
+            "registry-metadata-stripped",
+            "no version of the packument names its publisher (_npmUser): the registry or mirror \
+             strips publisher data, so the publishing history cannot be judged. Fetch the full \
+             packument from the public registry (--metadata-registry URL).",
+        ));
     }
-    let releases = facts_from_packument(&doc).map_err(|e| AppError::parse(path, e.to_string()))?;
     let ctx = HistoryContext {
         now: Some(now.unwrap_or_else(jiff::Timestamp::now)),
         dependency_scripts: Default::default(),
@@ -56,23 +75,133 @@ pub fn run(args: HistoryArgs) -> Result<u8, AppError> {
     let entries = timeline(&releases, &ctx);
     let rendered = match format {
         Format::Json => {
-            let mut s = serde_json::to_string_pretty(&to_json(&args.name, &entries))
+            let mut s = serde_json::to_string_pretty(&to_json(&args.name, &entries, &run_findings))
                 .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?;
             s.push('\n');
             s
         }
-        _ => to_text(&args.name, &entries),
+        _ => to_text(&args.name, &entries, &run_findings),
     };
     super::emit(&args.output, rendered.as_bytes())?;
-    let denied = entries
-        .iter()
-        .flat_map(|e| &e.findings)
-        .any(|f| f.finding.level >= Level::Deny);
+    let denied = run_findings.iter().any(|f| f.level >= Level::Deny)
+        || entries
+            .iter()
+            .flat_map(|e| &e.findings)
+            .any(|f| f.finding.level >= Level::Deny);
     Ok(if denied { exit::FINDINGS } else { exit::CLEAN })
 }
 
+fn read_packument(path: &Path) -> Result<Value, AppError> {
+    let bytes = std::fs::read(path).map_err(|e| AppError::read(path, e))?;
+    serde_json::from_slice(&bytes).map_err(|e| AppError::parse(path, format!("not JSON: {e}")))
+}
+
+/// A packument that is not usable: a parse error on the user's file, or (fetched) a usage
+/// error naming the package.
+fn packument_problem(args: &HistoryArgs, problem: String) -> AppError {
+    match &args.packument {
+        Some(path) => AppError::parse(path, problem),
+        None => AppError::Usage(format!(
+            "the registry's packument of {}: {problem}",
+            args.name
+        )),
+    }
+}
+
+/// Fetches the full packument through the registry client. A network failure or bad answer is
+/// a run-level finding (`unverifiable`, or `metadata-too-large`), never exit 2 (DESIGN §1).
+fn fetch_packument(args: &HistoryArgs) -> Result<(Option<Value>, Vec<Finding>), AppError> {
+    let reg = &args.registry;
+    let inputs = ConfigInputs::from_process(std::env::current_dir().ok(), reg.registry.clone());
+    let config = RegistryConfig::load(&inputs)
+        .map_err(|e| AppError::Usage(format!("registry configuration: {e}")))?;
+    let base = match &reg.metadata_registry {
+        Some(u) => {
+            Url::parse(u).map_err(|e| AppError::Usage(format!("--metadata-registry {u:?}: {e}")))?
+        }
+        None => config.registry_for(&args.name).clone(),
+    };
+    let url = packument_url(&args.name, base)?;
+    let cache_root = reg
+        .cache_dir
+        .clone()
+        .or_else(|| Cache::default_dir(&inputs.env, inputs.home.as_deref()));
+    let cache = match cache_root {
+        Some(root) => match Cache::open(&root, reg.offline) {
+            Ok(c) => Some(c),
+            Err(e) if reg.cache_dir.is_some() => {
+                return Err(AppError::Usage(format!(
+                    "cache directory {}: {e}",
+                    root.display()
+                )))
+            }
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let defaults = ClientOptions::default();
+    let opts = ClientOptions {
+        concurrency: reg.concurrency.unwrap_or(defaults.concurrency),
+        allow_http: reg.danger_allow_http,
+        offline: reg.offline,
+        cache,
+        ..defaults
+    };
+    let client = RegistryClient::new(opts, &config)
+        .map_err(|e| AppError::Usage(format!("registry client: {e}")))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AppError::Usage(format!("async runtime: {e}")))?;
+    let fetched = rt.block_on(client.get(&url, Accept::Json, ResourceKind::Packument));
+    match fetched {
+        Ok(f) => match serde_json::from_slice::<Value>(&f.bytes) {
+            Ok(doc) => Ok((Some(doc), Vec::new())),
+            Err(e) => Ok((
+                None,
+                vec![Finding::new(
+                    "unverifiable",
+                    format!("GET {}: the packument is not JSON: {e}", redact_url(&url)),
+                )],
+            )),
+        },
+        Err(e) => Ok((None, vec![e.finding()])),
+    }
+}
+
+/// `<registry>/<name>` with a scope's `/` encoded as npm does (`@scope%2fname`). The name is
+/// checked first so it cannot change the URL's path, query or fragment.
+fn packument_url(name: &str, mut base: Url) -> Result<Url, AppError> {
+    let valid_part = |p: &str| {
+        !p.is_empty()
+            && p != "."
+            && p != ".."
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
+    };
+    let ok = name.len() <= 214
+        && match name.strip_prefix('@') {
+            Some(rest) => rest
+                .split_once('/')
+                .is_some_and(|(scope, pkg)| valid_part(scope) && valid_part(pkg)),
+            None => valid_part(name),
+        };
+    if !ok {
+        return Err(AppError::Usage(format!(
+            "{:?} is not an npm package name",
+            escape_text(name)
+        )));
+    }
+    if !base.path().ends_with('/') {
+        let p = format!("{}/", base.path());
+        base.set_path(&p);
+    }
+    base.join(&name.replace('/', "%2f"))
+        .map_err(|e| AppError::Usage(format!("packument URL for {name}: {e}")))
+}
+
 /// The `npm-provenance/history/v1` document.
-pub fn to_json(package: &str, entries: &[TimelineEntry<'_>]) -> Value {
+pub fn to_json(package: &str, entries: &[TimelineEntry<'_>], run_findings: &[Finding]) -> Value {
     let versions: Vec<Value> = entries
         .iter()
         .map(|e| {
@@ -103,18 +232,22 @@ pub fn to_json(package: &str, entries: &[TimelineEntry<'_>]) -> Value {
     json!({
         "schema": "npm-provenance/history/v1",
         "package": package,
+        "findings": run_findings,
         "versions": versions,
     })
 }
 
 /// One line per version: time, version, publisher, evidence class, findings; the messages of
 /// findings at warn or above indented below.
-pub fn to_text(package: &str, entries: &[TimelineEntry<'_>]) -> String {
+pub fn to_text(package: &str, entries: &[TimelineEntry<'_>], run_findings: &[Finding]) -> String {
     let mut out = format!(
         "{}: {} versions (times from the registry are unsigned)\n",
         escape_text(package),
         entries.len()
     );
+    for f in run_findings {
+        out.push_str(&format!("{} {}: {}\n", f.level, f.code, f.message));
+    }
     for e in entries {
         out.push_str(&line(e));
         out.push('\n');

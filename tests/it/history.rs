@@ -863,3 +863,125 @@ fn history_command_bad_packument_is_exit_2_naming_the_file() {
     assert_eq!(out.status.code(), Some(2));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A one-shot-per-connection HTTP/1.1 server on 127.0.0.1 answering every GET with `status`
+/// and `body`; returns its base URL and the request lines it saw.
+fn serve(status: u16, body: Vec<u8>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            if reader.read_line(&mut first).is_err() {
+                continue;
+            }
+            seen2.lock().unwrap().push(first.trim_end().to_string());
+            loop {
+                let mut l = String::new();
+                if reader.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
+                    break;
+                }
+            }
+            let head = format!(
+                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (format!("http://{addr}/"), seen)
+}
+
+fn online(registry: &str, name: &str, home: &std::path::Path) -> std::process::Output {
+    bin()
+        .env_clear()
+        .env("HOME", home)
+        .args([
+            "history",
+            name,
+            "--json",
+            "--registry",
+            registry,
+            "--cache-dir",
+        ])
+        .arg(home.join("cache"))
+        .args(["--danger-now", "2026-11-23T00:00:00Z"])
+        .current_dir(home)
+        .output()
+        .unwrap()
+}
+
+fn temp_home(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("np-history-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+#[test]
+fn history_command_fetches_the_packument_from_the_registry() {
+    let Some(path) = corpus_file("online", "histories/@pkgr__core.json") else {
+        return;
+    };
+    let (url, seen) = serve(200, std::fs::read(path).unwrap());
+    let home = temp_home("online");
+    let out = online(&url, "@pkgr/core", &home);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["versions"].as_array().unwrap().len(), 15);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(seen.lock().unwrap()[0], "GET /@pkgr%2fcore HTTP/1.1");
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
+fn history_command_registry_failure_is_a_finding_not_exit_2() {
+    let (url, _) = serve(404, b"{}".to_vec());
+    let home = temp_home("404");
+    let out = online(&url, "nope", &home);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"][0]["code"], "unverifiable");
+    assert_eq!(doc["findings"][0]["level"], "deny");
+    assert_eq!(doc["versions"].as_array().unwrap().len(), 0);
+    // A name that would change the URL is refused before any request.
+    let out = online(&url, "../x?y", &home);
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&home).unwrap();
+}
+
+#[test]
+fn history_command_flags_a_stripped_packument() {
+    // What the mirror serves: no _npmUser anywhere.
+    let body = serde_json::json!({
+        "name": "s",
+        "versions": {"1.0.0": {"dist": {}}, "1.0.1": {"dist": {}}},
+        "time": {"1.0.0": "2024-01-01T00:00:00Z", "1.0.1": "2024-02-01T00:00:00Z"}
+    });
+    let (url, _) = serve(200, serde_json::to_vec(&body).unwrap());
+    let home = temp_home("stripped");
+    let out = online(&url, "s", &home);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"][0]["code"], "registry-metadata-stripped");
+    assert!(doc["findings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("--metadata-registry"));
+    std::fs::remove_dir_all(&home).unwrap();
+}
