@@ -287,9 +287,10 @@ fn line(e: &TimelineEntry<'_>) -> String {
     let findings = if e.findings.is_empty() {
         "-".to_string()
     } else {
-        e.findings
-            .iter()
-            .map(|f| format!("{} {}", f.finding.level, f.finding.code))
+        let mut fs: Vec<_> = e.findings.iter().map(|f| &f.finding).collect();
+        fs.sort_by(|a, b| b.level.cmp(&a.level).then(a.code.cmp(b.code)));
+        fs.iter()
+            .map(|f| format!("{} {}", f.level, f.code))
             .collect::<Vec<_>>()
             .join(", ")
     };

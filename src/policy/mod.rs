@@ -5,8 +5,10 @@
 //! - [`history`]: the engine (decision table in `docs/history.md`): [`history::evaluate`] for
 //!   one version, [`history::timeline`] for every version.
 
+pub mod evidence;
 pub mod facts;
 pub mod history;
+mod signals;
 pub mod version;
 
 pub use facts::{
