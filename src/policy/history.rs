@@ -324,7 +324,10 @@ pub(super) fn context_c(r: &ReleaseFacts, earlier: &[&ReleaseFacts]) -> bool {
 /// `D` before `t`, or it published the package's first release (the founder is never "new").
 pub(super) fn is_established(pair: &Publisher, t: Timestamp, earlier: &[&ReleaseFacts]) -> bool {
     let cutoff = t.checked_sub(D).unwrap_or(t);
-    let founder = earlier.last().and_then(|x| x.publisher.as_ref());
+    let founder = earlier
+        .last()
+        .filter(|x| !x.trusted_publisher)
+        .and_then(|x| x.publisher.as_ref());
     founder == Some(pair)
         || earlier.iter().any(|x| {
             !x.trusted_publisher
@@ -370,4 +373,198 @@ fn combined_level(signals: &[Signal], context_c: bool) -> (Level, bool) {
         Level::Info
     };
     (level, supporting_counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::facts::TimeSource;
+
+    fn rel(v: &str, day: u32, prov: bool, tp: bool, who: &str) -> ReleaseFacts {
+        ReleaseFacts {
+            version: v.into(),
+            time: Some(format!("2025-03-{day:02}T00:00:00Z").parse().unwrap()),
+            time_source: TimeSource::RegistryUnsigned,
+            publisher: Some(Publisher {
+                name: who.into(),
+                email: format!("{who}@example.com"),
+            }),
+            trusted_publisher: tp,
+            approver: None,
+            provenance: if prov {
+                Provenance::Announced
+            } else {
+                Provenance::None
+            },
+            install_scripts: Vec::new(),
+            dependencies: BTreeMap::new(),
+            deprecated: false,
+            removed: false,
+        }
+    }
+
+    fn sig(code: &'static str, weight: Weight) -> Signal {
+        Signal {
+            code,
+            weight,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn classes() {
+        assert_eq!(
+            EvidenceClass::of(&rel("1.0.0", 1, true, true, "a")),
+            EvidenceClass::TrustedPublisher
+        );
+        assert_eq!(
+            EvidenceClass::of(&rel("1.0.0", 1, false, true, "a")),
+            EvidenceClass::Provenance
+        );
+        let mut invalid = rel("1.0.0", 1, false, false, "a");
+        invalid.provenance = Provenance::Invalid;
+        assert_eq!(EvidenceClass::of(&invalid), EvidenceClass::Token);
+    }
+
+    #[test]
+    fn levels_combine_as_the_table_says() {
+        use Weight::*;
+        let lvl = |s: &[Signal], c: bool| combined_level(s, c).0;
+        assert_eq!(lvl(&[], false), Level::Info);
+        assert_eq!(lvl(&[sig("staged-publish", Info)], true), Level::Info);
+        assert_eq!(
+            lvl(&[sig("provenance-downgrade", Strong)], false),
+            Level::Deny
+        );
+        assert_eq!(lvl(&[sig("provenance-downgrade", Weak)], true), Level::Warn);
+        assert_eq!(
+            lvl(&[sig("install-script-added", Weak)], false),
+            Level::Warn
+        );
+        assert_eq!(lvl(&[sig("install-script-added", Weak)], true), Level::Deny);
+        assert_eq!(
+            lvl(&[sig("new-install-script-dependency", Weak)], true),
+            Level::Deny
+        );
+        assert_eq!(
+            lvl(
+                &[
+                    sig("publisher-changed", Weak),
+                    sig("identity-changed", Weak)
+                ],
+                false
+            ),
+            Level::Deny
+        );
+        // Supporting: info alone, one more weak signal beside another.
+        assert_eq!(
+            combined_level(&[sig("publisher-changed", Supporting)], true),
+            (Level::Info, false)
+        );
+        assert_eq!(
+            combined_level(
+                &[
+                    sig("publisher-changed", Supporting),
+                    sig("install-script-added", Weak)
+                ],
+                false
+            ),
+            (Level::Deny, true)
+        );
+    }
+
+    #[test]
+    fn baseline_leaves_prereleases_out_of_a_stable_release_and_falls_back_for_a_new_line() {
+        let rs = [
+            rel("1.0.0", 1, false, false, "a"),
+            rel("1.1.0", 2, false, false, "a"),
+            rel("2.0.0-rc.1", 3, true, false, "a"),
+            rel("1.2.0", 4, false, false, "a"),
+            rel("2.0.0", 5, false, false, "a"),
+            rel("2.0.1", 6, false, false, "a"),
+        ];
+        let sorted = by_time(&rs);
+        let earlier = |v: &str| {
+            let t = rs.iter().find(|r| r.version == v).unwrap().time.unwrap();
+            earlier_releases(&sorted, t, None)
+        };
+        let names = |b: Vec<&ReleaseFacts>| b.iter().map(|r| r.version.clone()).collect::<Vec<_>>();
+        // First stable release of line 2: the package's latest stable releases.
+        assert_eq!(
+            names(baseline_of(&rs[4], &earlier("2.0.0"))),
+            ["1.2.0", "1.1.0", "1.0.0"]
+        );
+        // Later: its line, stable only.
+        assert_eq!(names(baseline_of(&rs[5], &earlier("2.0.1"))), ["2.0.0"]);
+        // A prerelease's baseline includes prereleases of its line.
+        let pre = rel("2.0.0-rc.2", 7, false, false, "a");
+        let mut all = rs.to_vec();
+        all.push(pre.clone());
+        let sorted = by_time(&all);
+        let e = earlier_releases(&sorted, pre.time.unwrap(), None);
+        assert_eq!(
+            names(baseline_of(&pre, &e)),
+            ["2.0.1", "2.0.0", "2.0.0-rc.1"]
+        );
+    }
+
+    #[test]
+    fn founder_is_established_and_trusted_publishing_establishes_nobody() {
+        let rs = [
+            rel("1.0.0", 1, false, false, "founder"),
+            rel("1.0.1", 2, true, true, "GitHub Actions"),
+        ];
+        let sorted = by_time(&rs);
+        let t: Timestamp = "2025-03-03T00:00:00Z".parse().unwrap();
+        let e = earlier_releases(&sorted, t, None);
+        assert!(is_established(rs[0].publisher.as_ref().unwrap(), t, &e));
+        let later: Timestamp = "2025-05-01T00:00:00Z".parse().unwrap();
+        let e = earlier_releases(&sorted, later, None);
+        assert!(!is_established(
+            rs[1].publisher.as_ref().unwrap(),
+            later,
+            &e
+        ));
+    }
+
+    #[test]
+    fn context_c_skips_the_publishers_own_token_burst() {
+        let mut rs = vec![
+            rel("3.0.0", 1, true, false, "m"),
+            rel("3.0.1", 2, true, false, "m"),
+        ];
+        for (i, v) in ["3.0.2", "2.0.9", "1.0.9"].iter().enumerate() {
+            rs.push(rel(v, 20 + i as u32, false, false, "m"));
+        }
+        let target = rel("0.9.9", 24, false, false, "m");
+        rs.push(target.clone());
+        let sorted = by_time(&rs);
+        let e = earlier_releases(&sorted, target.time.unwrap(), None);
+        assert!(context_c(&target, &e));
+        // Another publisher's burst is not skipped.
+        let other = rel("0.9.9", 24, false, false, "x");
+        assert!(!context_c(&other, &e));
+    }
+
+    #[test]
+    fn removed_or_unknown_target_is_version_not_in_registry() {
+        let mut rs = vec![rel("1.0.0", 1, false, false, "a")];
+        let mut gone = rel("1.0.1", 2, false, false, "a");
+        gone.removed = true;
+        gone.publisher = None;
+        rs.push(gone);
+        for v in ["1.0.1", "7.7.7"] {
+            let f = evaluate(&rs, v, &HistoryContext::default());
+            assert_eq!(f.len(), 1);
+            assert_eq!(
+                (f[0].code, f[0].level),
+                ("version-not-in-registry", Level::Deny)
+            );
+        }
+        let mut no_time = rel("1.0.2", 3, false, false, "a");
+        no_time.time = None;
+        rs.push(no_time);
+        let f = evaluate(&rs, "1.0.2", &HistoryContext::default());
+        assert_eq!((f[0].code, f[0].level), ("not-evaluated", Level::Info));
+    }
 }

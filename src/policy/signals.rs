@@ -343,3 +343,23 @@ fn publisher_message(
         if established.len() > 5 { ", …" } else { "" }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dependency_script_status_by_name() {
+        let m = BTreeMap::from([
+            ("@s/a@1.0.0".to_string(), Some(false)),
+            ("@s/a@2.0.0".to_string(), Some(true)),
+            ("b@1.0.0".to_string(), Some(false)),
+            ("c@1.0.0".to_string(), None),
+        ]);
+        assert_eq!(dependency_script_status("@s/a", &m), Some(true));
+        assert_eq!(dependency_script_status("b", &m), Some(false));
+        assert_eq!(dependency_script_status("c", &m), None);
+        assert_eq!(dependency_script_status("d", &m), None);
+        assert_eq!(dependency_script_status("@s", &m), None);
+    }
+}
