@@ -331,16 +331,35 @@ fn publisher_message(
     let list: Vec<String> = established
         .iter()
         .take(5)
-        .map(|q| describe_publisher(q))
+        .map(|q| {
+            let by: Vec<&&ReleaseFacts> = earlier
+                .iter()
+                .filter(|x| !x.trusted_publisher && x.publisher.as_ref() == Some(*q))
+                .collect();
+            let at = |x: Option<&&&ReleaseFacts>| {
+                x.map(|x| {
+                    let t = x.time.map(|t| t.to_string()).unwrap_or_default();
+                    format!("{} at {t}", escape_text(&x.version))
+                })
+                .unwrap_or_default()
+            };
+            format!(
+                "{}: {} release(s), first {}, last {}",
+                describe_publisher(q),
+                by.len(),
+                at(by.last()),
+                at(by.first())
+            )
+        })
         .collect();
     format!(
         "Expected: a token publish by an established publisher ({}{}). Seen: {seen}: {novelty}.",
         if list.is_empty() {
             "none established".to_string()
         } else {
-            list.join(", ")
+            list.join("; ")
         },
-        if established.len() > 5 { ", …" } else { "" }
+        if established.len() > 5 { "; …" } else { "" }
     )
 }
 
