@@ -985,3 +985,28 @@ fn history_command_flags_a_stripped_packument() {
         .contains("--metadata-registry"));
     std::fs::remove_dir_all(&home).unwrap();
 }
+
+/// The text and JSON reports of the axios reconstruction, golden-tested together
+/// (`UPDATE_GOLDEN=1` rewrites the expected files after a deliberate change).
+#[test]
+fn history_command_golden_text_and_json() {
+    let dir = repo_root().join("tests/data/history");
+    for (format, expected) in [
+        ("text", "axios.expected.txt"),
+        ("json", "axios.expected.json"),
+    ] {
+        let out = bin()
+            .args(["history", "axios", "--format", format, "--packument"])
+            .arg(dir.join("axios.synthetic.json"))
+            .args(["--danger-now", "2026-11-23T00:00:00Z"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let path = dir.join(expected);
+        if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {
+            std::fs::write(&path, &out.stdout).unwrap();
+        }
+        let want = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{expected}");
+    }
+}
