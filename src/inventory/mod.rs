@@ -264,7 +264,7 @@ fn load_lockfile(
 ) -> Result<Inventory, InventoryError> {
     let parse_err = |problem: String| InventoryError::new(path, InventoryErrorKind::Parse, problem);
     let bytes = read_capped(path, MAX_LOCKFILE_BYTES)?;
-    check_depth(&bytes, MAX_JSON_DEPTH).map_err(parse_err)?;
+    crate::util::json::check_depth(&bytes, MAX_JSON_DEPTH).map_err(parse_err)?;
     let doc: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| parse_err(format!("invalid JSON: {e}")))?;
     let tree = package_lock::read(&doc).map_err(parse_err)?;
@@ -366,34 +366,6 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, InventoryErr
     Ok(bytes)
 }
 
-/// Rejects JSON nested deeper than `cap` (arrays and objects), before parsing it.
-pub(crate) fn check_depth(bytes: &[u8], cap: usize) -> Result<(), String> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > cap {
-                    return Err(format!("JSON nested deeper than the cap of {cap} levels"));
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// Rejects more installed locations than `cap`.
 pub(crate) fn check_entries(n: usize, cap: usize) -> Result<(), String> {
     if n > cap {
@@ -405,6 +377,7 @@ pub(crate) fn check_entries(n: usize, cap: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::json::check_depth;
 
     #[test]
     fn depth_cap_at_the_edge() {

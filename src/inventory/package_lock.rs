@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::util::json::kind;
+
 use super::model::Flags;
 use super::{Entry, Tree};
 
@@ -274,17 +276,6 @@ fn bool_field(obj: &Map<String, Value>, key: &str, ctx: &str) -> Result<bool, St
             "{ctx}.{key}: expected true or false, found {}",
             kind(other)
         )),
-    }
-}
-
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -87,7 +87,7 @@ impl Cache {
     pub fn open(root: impl Into<PathBuf>, read_only: bool) -> std::io::Result<Cache> {
         let root = root.into();
         if !read_only {
-            std::fs::create_dir_all(root.join("v1"))?;
+            private_dir_all(&root.join("v1"))?;
         }
         Ok(Cache { root, read_only })
     }
@@ -153,7 +153,7 @@ impl Cache {
         let dir = path
             .parent()
             .ok_or_else(|| std::io::Error::other("cache entry has no directory"))?;
-        std::fs::create_dir_all(dir)?;
+        private_dir_all(dir)?;
         if self.entry_path(key).is_none() {
             return Err(std::io::Error::other("cache directory is a symlink"));
         }
@@ -167,10 +167,11 @@ impl Cache {
         ));
         let result = (|| {
             // create_new: never opens an existing file or follows a planted symlink.
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&tmp)?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(&tmp)?;
             f.write_all(MAGIC)?;
             f.write_all(&meta_line)?;
             f.write_all(b"\n")?;
@@ -213,6 +214,16 @@ impl Cache {
             let _ = std::fs::remove_file(path);
         }
     }
+}
+
+/// Creates `dir` and its missing parents, owner-only on unix: entries of private registries
+/// are nobody else's business.
+fn private_dir_all(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+    b.create(dir)
 }
 
 fn decode(raw: &[u8]) -> Option<CachedEntry> {
@@ -275,6 +286,13 @@ mod tests {
             .unwrap();
         let e = c.get(&key()).unwrap();
         assert_eq!(&e.body[..], b"{\"a\":1}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let path = c.entry_path(&key()).unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o077, 0, "cache entry readable by others: {mode:o}");
+        }
         assert_eq!(e.meta.body_len, 7);
         assert_eq!(e.meta.etag.as_deref(), Some("\"e1\""));
         std::fs::remove_dir_all(&d).unwrap();
@@ -360,6 +378,26 @@ mod tests {
             "read-only cache does not remove corrupt entries"
         );
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_decode_or_panic() {
+        let mut state = 7u64;
+        for n in 0..2000usize {
+            let mut raw = MAGIC.to_vec();
+            for _ in 0..(n % 97) {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                raw.push(if state >> 60 == 0 {
+                    b'\n'
+                } else {
+                    (state >> 33) as u8
+                });
+            }
+            assert!(decode(&raw).is_none());
+            assert!(decode(&raw[MAGIC.len()..]).is_none());
+        }
     }
 
     #[test]

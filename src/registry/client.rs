@@ -18,8 +18,9 @@ use url::Url;
 
 use super::cache::{Cache, CacheKey, EntryMeta};
 use super::config::{AuthEntry, RegistryConfig};
+pub use super::outcome::{ClientError, FetchError, FetchFailure, Fetched};
 use super::redact::redact_url;
-use crate::findings::Finding;
+use super::shape::check_shape;
 
 /// Which representation to ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,73 +141,6 @@ impl Default for ClientOptions {
             max_redirects: 5,
         }
     }
-}
-
-/// A response body and where it came from.
-#[derive(Debug, Clone)]
-pub struct Fetched {
-    pub bytes: Bytes,
-    /// Served from the cache (immutable entry, offline, or revalidated with 304).
-    pub from_cache: bool,
-    /// The status the body was served with (200; a revalidated entry keeps its 200).
-    pub status: u16,
-}
-
-/// Why a fetch failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchFailure {
-    #[error("not found (HTTP 404)")]
-    NotFound,
-    #[error("HTTP status {0}")]
-    Status(u16),
-    #[error("timed out")]
-    Timeout,
-    #[error("connection failed or was cut")]
-    Connection,
-    #[error("response larger than its {cap}-byte cap")]
-    TooLarge { cap: u64 },
-    #[error("the run's retry budget is exhausted")]
-    RetriesExhausted,
-    #[error("not in the cache (offline)")]
-    Offline,
-    #[error("redirect refused (too many, or to an unusable location)")]
-    Redirect,
-    #[error("malformed response body")]
-    Decode,
-    #[error("plain http to a non-loopback host refused (see --danger-allow-http)")]
-    Insecure,
-}
-
-/// A failed fetch: the redacted URL and the reason.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("GET {url_redacted}: {reason}")]
-pub struct FetchError {
-    /// The URL without userinfo or query.
-    pub url_redacted: String,
-    pub reason: FetchFailure,
-}
-
-impl FetchError {
-    /// The finding for the package whose evidence this was: `metadata-too-large` for a size
-    /// cap, `unverifiable` with the reason otherwise.
-    pub fn finding(&self) -> Finding {
-        let code = match self.reason {
-            FetchFailure::TooLarge { .. } => "metadata-too-large",
-            _ => "unverifiable",
-        };
-        Finding::new(code, self.to_string())
-    }
-}
-
-/// Could not build the client from the configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("CA certificate: {0}")]
-    Ca(String),
-    #[error("proxy: {0}")]
-    Proxy(String),
-    #[error("HTTP client: {0}")]
-    Build(String),
 }
 
 /// Counters for progress and tests.
@@ -498,7 +432,14 @@ impl RegistryClient {
                 .http
                 .get(current.clone())
                 .header(ACCEPT, accept.header());
-            if let (true, Some(a)) = (same_origin, auth) {
+            // Credentials only while the hop stays on the original origin and within the
+            // scope of the same nerf-dart (a redirect elsewhere on the host loses them too).
+            let in_scope = |a: &AuthEntry| {
+                self.auth
+                    .auth_for(&current)
+                    .is_some_and(|e| e.nerf_dart == a.nerf_dart)
+            };
+            if let Some(a) = auth.filter(|a| same_origin && in_scope(a)) {
                 let mut v = HeaderValue::from_str(&a.credential.header_value())
                     .map_err(|_| FetchFailure::Connection)?;
                 v.set_sensitive(true);
@@ -581,14 +522,34 @@ impl RegistryClient {
 /// Maps a reqwest error to a reason without its text (which may contain the URL).
 fn classify(e: reqwest::Error) -> FetchFailure {
     if e.is_timeout() {
-        FetchFailure::Timeout
-    } else if e.is_decode() {
-        FetchFailure::Decode
-    } else if e.is_redirect() {
-        FetchFailure::Redirect
-    } else {
-        FetchFailure::Connection
+        return FetchFailure::Timeout;
     }
+    if e.is_redirect() {
+        return FetchFailure::Redirect;
+    }
+    if e.is_decode() {
+        // A body cut mid-stream surfaces through the gzip decoder as a decode error wrapping
+        // the transport failure: that is a connection problem (retried), not bad data.
+        let mut src = std::error::Error::source(&e);
+        while let Some(s) = src {
+            if let Some(io) = s.downcast_ref::<std::io::Error>() {
+                return match io.kind() {
+                    std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput => {
+                        FetchFailure::Decode
+                    }
+                    _ => FetchFailure::Connection,
+                };
+            }
+            if s.downcast_ref::<reqwest::Error>()
+                .is_some_and(|r| r.is_body())
+            {
+                return FetchFailure::Connection;
+            }
+            src = s.source();
+        }
+        return FetchFailure::Decode;
+    }
+    FetchFailure::Connection
 }
 
 fn is_loopback(url: &Url) -> bool {
@@ -612,55 +573,6 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     let now = jiff::Timestamp::now();
     let delta = when.as_millisecond().saturating_sub(now.as_millisecond());
     Some(Duration::from_millis(delta.max(0) as u64))
-}
-
-/// The minimal shape a body of each kind must have before it is handed on or cached. The
-/// verifiers parse it properly; this only keeps garbage and wrong-shaped JSON out of the cache.
-fn check_shape(kind: ResourceKind, body: &[u8]) -> Result<(), ()> {
-    use serde::de::IgnoredAny;
-    use serde::Deserialize;
-    #[derive(Deserialize)]
-    struct Packument {
-        #[allow(dead_code)]
-        versions: std::collections::BTreeMap<String, IgnoredAny>,
-    }
-    #[derive(Deserialize)]
-    struct Attestations {
-        #[allow(dead_code)]
-        attestations: Vec<Attestation>,
-    }
-    #[derive(Deserialize)]
-    struct Attestation {
-        #[allow(dead_code)]
-        #[serde(rename = "predicateType")]
-        predicate_type: String,
-        #[allow(dead_code)]
-        bundle: serde_json::Map<String, serde_json::Value>,
-    }
-    #[derive(Deserialize)]
-    struct Keys {
-        #[allow(dead_code)]
-        keys: Vec<Key>,
-    }
-    #[derive(Deserialize)]
-    struct Key {
-        #[allow(dead_code)]
-        keyid: String,
-        #[allow(dead_code)]
-        key: String,
-    }
-    let ok = match kind {
-        ResourceKind::Packument => serde_json::from_slice::<Packument>(body).is_ok(),
-        ResourceKind::Attestations => serde_json::from_slice::<Attestations>(body).is_ok(),
-        ResourceKind::Keys => serde_json::from_slice::<Keys>(body).is_ok(),
-        // gzip magic: a tarball is a .tgz; its integrity is checked by the caller.
-        ResourceKind::Tarball => body.starts_with(&[0x1f, 0x8b]),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(())
-    }
 }
 
 #[cfg(test)]
@@ -688,37 +600,5 @@ mod tests {
         ] {
             assert_eq!(is_loopback(&Url::parse(u).unwrap()), want, "{u}");
         }
-    }
-
-    #[test]
-    fn shapes() {
-        assert!(check_shape(ResourceKind::Packument, br#"{"name":"a","versions":{}}"#).is_ok());
-        assert!(check_shape(ResourceKind::Packument, br#"{"name":"a"}"#).is_err());
-        assert!(check_shape(
-            ResourceKind::Attestations,
-            br#"{"attestations":[{"predicateType":"p","bundle":{}}]}"#
-        )
-        .is_ok());
-        assert!(check_shape(ResourceKind::Attestations, br#"{"attestations":{}}"#).is_err());
-        assert!(check_shape(ResourceKind::Keys, br#"{"keys":[{"keyid":"k","key":"x"}]}"#).is_ok());
-        assert!(check_shape(ResourceKind::Keys, b"\x00garbage").is_err());
-        assert!(check_shape(ResourceKind::Tarball, b"\x1f\x8b\x08rest").is_ok());
-        assert!(check_shape(ResourceKind::Tarball, b"<html>").is_err());
-    }
-
-    #[test]
-    fn too_large_is_its_own_finding() {
-        let e = FetchError {
-            url_redacted: "https://r.example/x".into(),
-            reason: FetchFailure::TooLarge { cap: 10 },
-        };
-        assert_eq!(e.finding().code, "metadata-too-large");
-        let e = FetchError {
-            url_redacted: "https://r.example/x".into(),
-            reason: FetchFailure::Timeout,
-        };
-        let f = e.finding();
-        assert_eq!(f.code, "unverifiable");
-        assert!(f.message.contains("timed out") && f.message.contains("r.example/x"));
     }
 }

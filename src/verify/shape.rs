@@ -408,15 +408,7 @@ fn missing(what: &str) -> BundleError {
 }
 
 fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-    .to_string()
+    crate::util::json::kind(v).to_string()
 }
 
 #[cfg(test)]

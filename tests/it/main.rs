@@ -3,8 +3,10 @@
 
 mod cli;
 mod corpus_bundles;
+mod fixture_faults;
 mod history;
 mod inventory;
+mod registry;
 mod registry_signatures;
 mod trust;
 mod verify_bundle;

@@ -261,3 +261,30 @@ fn nerf_dart_of_urls() {
         "//registry.npmjs.org/"
     );
 }
+
+#[test]
+fn arbitrary_npmrc_text_never_panics() {
+    // Deterministic pseudo-random .npmrc files over the characters the parser cares about.
+    const ALPHABET: &[char] = &[
+        'a', 'Z', '=', '$', '{', '}', '?', '"', '\\', ':', '/', '@', '\n', '[', ']', ';', '#', ' ',
+        '.', 'é', '_', '-', '1',
+    ];
+    let mut state = 0x1234_5678_u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    let env: BTreeMap<String, String> = [("A".to_string(), "x".to_string())].into();
+    for _ in 0..3000 {
+        let len = next() % 60;
+        let text: String = (0..len)
+            .map(|_| ALPHABET[next() % ALPHABET.len()])
+            .collect();
+        let mut layer = Layer::new("fuzz");
+        let _ = parse_npmrc(&text, "fuzz", &env, &mut layer);
+        let _ = merge(vec![layer], &env);
+        let _ = expand_env(&text, &env);
+    }
+}

@@ -2,3 +2,4 @@
 //! corpus location, and (to come) the deterministic test Sigstore and the fixture registry.
 
 pub mod corpus;
+pub mod fixture_registry;
