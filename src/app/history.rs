@@ -17,13 +17,10 @@ use crate::findings::{Finding, Level};
 use crate::policy::facts::{facts_from_packument, ReleaseFacts};
 use crate::policy::history::{timeline, HistoryContext, TimelineEntry};
 use crate::registry::redact::redact_url;
-use crate::registry::{
-    Accept, Cache, ClientOptions, ConfigInputs, RegistryClient, RegistryConfig, ResourceKind,
-};
+use crate::registry::{plan, setup, Accept, ConfigInputs, ResourceKind};
 use crate::util::escape_text;
 use serde_json::{json, Value};
 use std::path::Path;
-use url::Url;
 
 pub fn run(args: HistoryArgs) -> Result<u8, AppError> {
     let now = super::danger_now(&args.output)?;
@@ -108,52 +105,33 @@ fn packument_problem(args: &HistoryArgs, problem: String) -> AppError {
     }
 }
 
-/// Fetches the full packument through the registry client. A network failure or bad answer is
-/// a run-level finding (`unverifiable`, or `metadata-too-large`), never exit 2 (DESIGN §1).
+/// Fetches the full packument through the registry client (`--metadata-registry` when given,
+/// else the package's configured registry). A network failure or bad answer is a run-level
+/// finding (`unverifiable`, or `metadata-too-large`), never exit 2 (DESIGN §1).
 fn fetch_packument(args: &HistoryArgs) -> Result<(Option<Value>, Vec<Finding>), AppError> {
-    let reg = &args.registry;
-    let inputs = ConfigInputs::from_process(std::env::current_dir().ok(), reg.registry.clone());
-    let config = RegistryConfig::load(&inputs)
-        .map_err(|e| AppError::Usage(format!("registry configuration: {e}")))?;
-    let base = match &reg.metadata_registry {
-        Some(u) => {
-            Url::parse(u).map_err(|e| AppError::Usage(format!("--metadata-registry {u:?}: {e}")))?
-        }
-        None => config.registry_for(&args.name).clone(),
-    };
-    let url = packument_url(&args.name, base)?;
-    let cache_root = reg
-        .cache_dir
+    if !is_package_name(&args.name) {
+        return Err(AppError::Usage(format!(
+            "{:?} is not an npm package name",
+            escape_text(&args.name)
+        )));
+    }
+    let inputs = ConfigInputs::from_process(std::env::current_dir().ok(), None);
+    let reg = setup::setup(&args.registry, inputs)?;
+    for w in &reg.warnings {
+        eprintln!("npm-provenance: warning: {}", escape_text(w));
+    }
+    let base = reg
+        .metadata_registry
         .clone()
-        .or_else(|| Cache::default_dir(&inputs.env, inputs.home.as_deref()));
-    let cache = match cache_root {
-        Some(root) => match Cache::open(&root, reg.offline) {
-            Ok(c) => Some(c),
-            Err(e) if reg.cache_dir.is_some() => {
-                return Err(AppError::Usage(format!(
-                    "cache directory {}: {e}",
-                    root.display()
-                )))
-            }
-            Err(_) => None,
-        },
-        None => None,
-    };
-    let defaults = ClientOptions::default();
-    let opts = ClientOptions {
-        concurrency: reg.concurrency.unwrap_or(defaults.concurrency),
-        allow_http: reg.danger_allow_http,
-        offline: reg.offline,
-        cache,
-        ..defaults
-    };
-    let client = RegistryClient::new(opts, &config)
-        .map_err(|e| AppError::Usage(format!("registry client: {e}")))?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| AppError::Usage(format!("async runtime: {e}")))?;
-    let fetched = rt.block_on(client.get(&url, Accept::Json, ResourceKind::Packument));
+        .unwrap_or_else(|| reg.config.registry_for(&args.name).clone());
+    let url = plan::packument_url(&base, &args.name).ok_or_else(|| {
+        AppError::Usage(format!(
+            "{:?} is not an npm package name",
+            escape_text(&args.name)
+        ))
+    })?;
+    let fetched =
+        setup::runtime()?.block_on(reg.client.get(&url, Accept::Json, ResourceKind::Packument));
     match fetched {
         Ok(f) => match serde_json::from_slice::<Value>(&f.bytes) {
             Ok(doc) => Ok((Some(doc), Vec::new())),
@@ -169,35 +147,22 @@ fn fetch_packument(args: &HistoryArgs) -> Result<(Option<Value>, Vec<Finding>), 
     }
 }
 
-/// `<registry>/<name>` with a scope's `/` encoded as npm does (`@scope%2fname`). The name is
-/// checked first so it cannot change the URL's path, query or fragment.
-fn packument_url(name: &str, mut base: Url) -> Result<Url, AppError> {
-    let valid_part = |p: &str| {
+/// An npm package name that cannot change the packument URL's path, query or fragment:
+/// `name` or `@scope/name`, each part of URL-safe characters, at most 214 long.
+fn is_package_name(name: &str) -> bool {
+    let part = |p: &str| {
         !p.is_empty()
-            && p != "."
-            && p != ".."
+            && !p.starts_with('.')
             && p.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b))
     };
-    let ok = name.len() <= 214
+    name.len() <= 214
         && match name.strip_prefix('@') {
             Some(rest) => rest
                 .split_once('/')
-                .is_some_and(|(scope, pkg)| valid_part(scope) && valid_part(pkg)),
-            None => valid_part(name),
-        };
-    if !ok {
-        return Err(AppError::Usage(format!(
-            "{:?} is not an npm package name",
-            escape_text(name)
-        )));
-    }
-    if !base.path().ends_with('/') {
-        let p = format!("{}/", base.path());
-        base.set_path(&p);
-    }
-    base.join(&name.replace('/', "%2f"))
-        .map_err(|e| AppError::Usage(format!("packument URL for {name}: {e}")))
+                .is_some_and(|(scope, pkg)| part(scope) && part(pkg)),
+            None => part(name),
+        }
 }
 
 /// The `npm-provenance/history/v1` document.

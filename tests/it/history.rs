@@ -10,6 +10,7 @@ use npm_provenance::policy::facts::{
 use npm_provenance::policy::facts_from_packument;
 use npm_provenance::policy::history::{evaluate, timeline, EvidenceClass, HistoryContext, D, K};
 use npm_provenance_testkit::corpus::{corpus_file, repo_root};
+use npm_provenance_testkit::fixture_registry::{Fault, FixtureRegistry};
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
@@ -864,40 +865,6 @@ fn history_command_bad_packument_is_exit_2_naming_the_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A one-shot-per-connection HTTP/1.1 server on 127.0.0.1 answering every GET with `status`
-/// and `body`; returns its base URL and the request lines it saw.
-fn serve(status: u16, body: Vec<u8>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{BufRead, BufReader, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let seen2 = seen.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut first = String::new();
-            if reader.read_line(&mut first).is_err() {
-                continue;
-            }
-            seen2.lock().unwrap().push(first.trim_end().to_string());
-            loop {
-                let mut l = String::new();
-                if reader.read_line(&mut l).unwrap_or(0) == 0 || l == "\r\n" {
-                    break;
-                }
-            }
-            let head = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(&body);
-        }
-    });
-    (format!("http://{addr}/"), seen)
-}
-
 fn online(registry: &str, name: &str, home: &std::path::Path) -> std::process::Output {
     bin()
         .env_clear()
@@ -928,9 +895,10 @@ fn history_command_fetches_the_packument_from_the_registry() {
     let Some(path) = corpus_file("online", "histories/@pkgr__core.json") else {
         return;
     };
-    let (url, seen) = serve(200, std::fs::read(path).unwrap());
+    let reg = FixtureRegistry::start();
+    reg.add_packument("@pkgr/core", std::fs::read(path).unwrap(), None);
     let home = temp_home("online");
-    let out = online(&url, "@pkgr/core", &home);
+    let out = online(&reg.url(), "@pkgr/core", &home);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -940,15 +908,18 @@ fn history_command_fetches_the_packument_from_the_registry() {
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["versions"].as_array().unwrap().len(), 15);
     assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
-    assert_eq!(seen.lock().unwrap()[0], "GET /@pkgr%2fcore HTTP/1.1");
+    let reqs = reg.requests();
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].target, "/@pkgr%2fcore");
+    assert_eq!(reqs[0].header("accept"), Some("application/json"));
     std::fs::remove_dir_all(&home).unwrap();
 }
 
 #[test]
 fn history_command_registry_failure_is_a_finding_not_exit_2() {
-    let (url, _) = serve(404, b"{}".to_vec());
+    let reg = FixtureRegistry::start();
     let home = temp_home("404");
-    let out = online(&url, "nope", &home);
+    let out = online(&reg.url(), "nope", &home);
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -960,8 +931,16 @@ fn history_command_registry_failure_is_a_finding_not_exit_2() {
     assert_eq!(doc["findings"][0]["level"], "deny");
     assert_eq!(doc["versions"].as_array().unwrap().len(), 0);
     // A name that would change the URL is refused before any request.
-    let out = online(&url, "../x?y", &home);
+    let out = online(&reg.url(), "../x?y", &home);
     assert_eq!(out.status.code(), Some(2));
+    assert_eq!(reg.count("x"), 0, "no request for a refused name");
+    // A cut connection is a finding too.
+    reg.add_packument("cut", b"{}".to_vec(), None);
+    reg.fault("cut", Fault::Reset);
+    let out = online(&reg.url(), "cut", &home);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["findings"][0]["code"], "unverifiable");
     std::fs::remove_dir_all(&home).unwrap();
 }
 
@@ -973,9 +952,10 @@ fn history_command_flags_a_stripped_packument() {
         "versions": {"1.0.0": {"dist": {}}, "1.0.1": {"dist": {}}},
         "time": {"1.0.0": "2024-01-01T00:00:00Z", "1.0.1": "2024-02-01T00:00:00Z"}
     });
-    let (url, _) = serve(200, serde_json::to_vec(&body).unwrap());
+    let reg = FixtureRegistry::start();
+    reg.add_packument("s", serde_json::to_vec(&body).unwrap(), None);
     let home = temp_home("stripped");
-    let out = online(&url, "s", &home);
+    let out = online(&reg.url(), "s", &home);
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["findings"][0]["code"], "registry-metadata-stripped");
