@@ -103,6 +103,25 @@ pub fn timeline<'a>(releases: &'a [ReleaseFacts], ctx: &HistoryContext) -> Vec<T
         .collect()
 }
 
+/// The part of a timeline around `version`: up to `radius` entries before and after it (what
+/// `inspect NAME@VERSION` shows). Empty when the version is not in the timeline.
+pub fn window<'t, 'a>(
+    entries: &'t [TimelineEntry<'a>],
+    version: &str,
+    radius: usize,
+) -> &'t [TimelineEntry<'a>] {
+    match entries.iter().position(|e| e.release.version == version) {
+        Some(i) => {
+            let end = i
+                .saturating_add(radius)
+                .saturating_add(1)
+                .min(entries.len());
+            &entries[i.saturating_sub(radius)..end]
+        }
+        None => &[],
+    }
+}
+
 /// Releases by time, then version string; releases without a time last.
 fn by_time(releases: &[ReleaseFacts]) -> Vec<&ReleaseFacts> {
     let mut sorted: Vec<&ReleaseFacts> = releases.iter().collect();
@@ -544,6 +563,23 @@ mod tests {
         // Another publisher's burst is not skipped.
         let other = rel("0.9.9", 24, false, false, "x");
         assert!(!context_c(&other, &e));
+    }
+
+    #[test]
+    fn window_around_a_version() {
+        let rs: Vec<ReleaseFacts> = (1..=6)
+            .map(|d| rel(&format!("1.0.{d}"), d, false, false, "a"))
+            .collect();
+        let t = timeline(&rs, &HistoryContext::default());
+        let v = |w: &[TimelineEntry<'_>]| {
+            w.iter()
+                .map(|e| e.release.version.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(v(window(&t, "1.0.3", 1)), ["1.0.2", "1.0.3", "1.0.4"]);
+        assert_eq!(v(window(&t, "1.0.1", 2)), ["1.0.1", "1.0.2", "1.0.3"]);
+        assert_eq!(v(window(&t, "1.0.6", 1)), ["1.0.5", "1.0.6"]);
+        assert!(window(&t, "9.9.9", 3).is_empty());
     }
 
     #[test]

@@ -15,4 +15,6 @@ pub use facts::{
     facts_from_packument, overlay_verified, BuildIdentity, Provenance, Publisher, ReleaseFacts,
     TimeSource, VerifiedFacts,
 };
-pub use history::{evaluate, evaluate_detailed, timeline, EvidenceClass, HistoryContext};
+pub use history::{
+    evaluate, evaluate_detailed, timeline, window, EvidenceClass, HistoryContext, TimelineEntry,
+};
