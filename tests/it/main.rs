@@ -5,6 +5,7 @@ mod checkpoint;
 mod cli;
 mod corpus_bundles;
 mod fixture_faults;
+mod history;
 mod inventory;
 mod registry;
 mod registry_signatures;
