@@ -3,6 +3,8 @@
 //!
 //! Offline when any file option is given (`--packument`, `--attestations`, `--npm-keys`,
 //! `--tarball`): no network request is made, and what was not supplied is `not-checked`.
+//! Otherwise the full packument, the attestations and (for a registry other than the public
+//! one) the registry's keys are fetched through the registry client (`--registry`, `.npmrc`).
 //! Output: text for people, or `--format json` (`npm-provenance/inspect/v1`):
 //! `{"schema", "package": {"name", "version"}, "evidence": VersionEvidence, "findings": […]}`.
 //! Exit 1 when a finding is at or above `--fail-level` (default `deny`), 2 on unusable input.
@@ -12,7 +14,12 @@ use crate::error::{exit, AppError};
 use crate::findings::{Finding, Level};
 use crate::inventory::integrity::Integrity;
 use crate::registry::attestations::AttestationsResponse;
+use crate::registry::config::ConfigInputs;
 use crate::registry::packument::{Packument, PackumentVersion};
+use crate::registry::plan::{self, fetch_all, FetchPlan, PlanOptions, Wanted};
+use crate::registry::redact::redact_url;
+use crate::registry::setup;
+use crate::trust::npm_keys::{KeySource, NpmKeys};
 use crate::util::escape_text;
 use crate::verify::evidence::{Check, VersionEvidence};
 use crate::verify::npm::{verify_version, AttestationsInput, VerifyContext, VersionInput};
@@ -39,18 +46,11 @@ pub fn run(args: InspectArgs) -> Result<u8, AppError> {
     })?;
     super::danger_now(&args.output)?;
     let (name, version) = parse_spec(&args.spec)?;
+    // Any file option: offline, no network request (what was not supplied is not-checked).
     let offline = args.packument.is_some()
         || args.attestations.is_some()
         || args.tarball.is_some()
         || args.trust.npm_keys.is_some();
-    if !offline {
-        // TODO(partial): online inspect lands with the registry client (branch `registry`).
-        return Err(AppError::Usage(
-            "online inspect needs the registry client (not in this build yet); inspect offline \
-             with --packument, --attestations, --tarball or --npm-keys"
-                .into(),
-        ));
-    }
     let (root_json, _) = super::trust_roots::trusted_root_json(&args.trust)?;
     let sigstore = SigstoreTrust::from_json(&root_json).map_err(|e| {
         AppError::parse(
@@ -61,9 +61,17 @@ pub fn run(args: InspectArgs) -> Result<u8, AppError> {
             e.to_string(),
         )
     })?;
-    let npm_keys = super::trust_roots::load_npm_keys(&args.trust)?;
+    let mut npm_keys = super::trust_roots::load_npm_keys(&args.trust)?;
 
-    let gathered = gather_from_files(&args, name, version)?;
+    let gathered = if offline {
+        gather_from_files(&args, name, version)?
+    } else {
+        let (gathered, registry_keys) = gather_from_registry(&args, name, version)?;
+        if let Some(keys) = registry_keys {
+            npm_keys = keys;
+        }
+        gathered
+    };
     let evidence = evaluate(
         name,
         version,
@@ -103,10 +111,8 @@ pub(crate) struct Gathered {
 /// The attestations response as obtained (owned form of [`AttestationsInput`]).
 pub(crate) enum AttestationsBody {
     NotChecked,
-    #[allow(dead_code)] // the online path (registry 404)
     NotFound,
     Body(Vec<u8>),
-    #[allow(dead_code)] // the online path (fetch failure)
     FetchFailed(String),
 }
 
@@ -164,6 +170,118 @@ fn gather_from_files(args: &InspectArgs, name: &str, version: &str) -> Result<Ga
         attestations,
         extra,
     })
+}
+
+/// Fetches the version's full packument, its attestations and, for a registry other than the
+/// public one without `--npm-keys`, the registry's own keys (reported as unpinned). Network
+/// failures and bad responses are findings (`unverifiable`), never exit 2.
+fn gather_from_registry(
+    args: &InspectArgs,
+    name: &str,
+    version: &str,
+) -> Result<(Gathered, Option<NpmKeys>), AppError> {
+    let project_dir = std::env::current_dir().ok();
+    let setup = setup::setup(
+        &args.registry,
+        ConfigInputs::from_process(project_dir, None),
+    )?;
+    for w in &setup.warnings {
+        eprintln!("npm-provenance: warning: {}", escape_text(w));
+    }
+    let wanted = [Wanted {
+        name: name.to_owned(),
+        version: version.to_owned(),
+    }];
+    let plan = FetchPlan::build(
+        &wanted,
+        &setup.config,
+        setup.metadata_registry.as_ref(),
+        PlanOptions {
+            full_packuments: true,
+            user_keys: args.trust.npm_keys.is_some(),
+        },
+    );
+    let fetched = setup::runtime()?.block_on(fetch_all(setup.client.clone(), &plan));
+    let mut extra = plan::metadata_stripped(&plan, &fetched);
+    let (mut packument_version, mut packument_time) = (None, None);
+    let mut packument_ok = false;
+    match fetched.packuments.get(name) {
+        Some(Ok(f)) => match Packument::from_slice(&f.bytes) {
+            Ok(doc) => {
+                packument_time = doc.time_of(version);
+                match doc.version(version) {
+                    Some(Ok(v)) => {
+                        packument_version = Some(v);
+                        packument_ok = true;
+                    }
+                    Some(Err(e)) => extra.push(Finding::new(
+                        "unverifiable",
+                        format!("the registry's packument is unusable: {e}"),
+                    )),
+                    None => extra.push(Finding::new(
+                        "version-not-in-registry",
+                        format!(
+                            "the registry does not list version {}",
+                            escape_text(version)
+                        ),
+                    )),
+                }
+            }
+            Err(e) => extra.push(Finding::new(
+                "unverifiable",
+                format!("the registry's packument is unusable: {e}"),
+            )),
+        },
+        Some(Err(e)) => extra.push(e.finding()),
+        None => extra.push(Finding::new(
+            "unverifiable",
+            "no packument URL for this package name",
+        )),
+    }
+    let attestations = match fetched.attestations.get(&wanted[0]) {
+        Some(Ok(Some(f))) => AttestationsBody::Body(f.bytes.to_vec()),
+        Some(Ok(None)) => AttestationsBody::NotFound,
+        Some(Err(e)) => AttestationsBody::FetchFailed(e.to_string()),
+        None if packument_ok => AttestationsBody::NotFound,
+        None => AttestationsBody::FetchFailed("not fetched: no usable packument entry".into()),
+    };
+    // A registry's own keys: trust on first use, reported as registry-keys-unpinned.
+    let mut registry_keys = None;
+    for (url, r) in &fetched.keys {
+        let keys = match r {
+            Ok(f) => NpmKeys::from_json(&f.bytes, KeySource::RegistryUnpinned).map_err(|e| {
+                format!(
+                    "the registry's keys ({}) are unusable: {e}",
+                    redact_url(url)
+                )
+            }),
+            Err(e) => Err(e.to_string()),
+        };
+        registry_keys = Some(keys.unwrap_or_else(|problem| {
+            extra.push(Finding::new("unverifiable", problem));
+            NpmKeys {
+                keys: Vec::new(),
+                source: KeySource::RegistryUnpinned,
+            }
+        }));
+    }
+    Ok((
+        Gathered {
+            expected_integrity: args
+                .integrity
+                .as_deref()
+                .map(|s| {
+                    Integrity::parse(s).map_err(|e| AppError::Usage(format!("--integrity: {e}")))
+                })
+                .transpose()?,
+            tarball_sha512: None,
+            packument_version,
+            packument_time,
+            attestations,
+            extra,
+        },
+        registry_keys,
+    ))
 }
 
 /// Verifies what was gathered; findings sorted by code, then message.

@@ -16,6 +16,9 @@ pub const SLSA_PROVENANCE_PREFIX: &str = "https://slsa.dev/provenance/";
 pub const MAX_ATTESTATIONS: usize = 16;
 /// The largest response accepted, in bytes (real ones are about 10 KB).
 pub const MAX_ATTESTATIONS_BYTES: usize = 8 * 1024 * 1024;
+/// The deepest JSON nesting accepted: a bundle's own cap (`verify::shape::MAX_JSON_DEPTH`)
+/// plus the response's wrapping.
+pub const MAX_ATTESTATIONS_DEPTH: usize = crate::verify::shape::MAX_JSON_DEPTH + 8;
 
 /// One entry of the response.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,6 +67,7 @@ impl AttestationsResponse {
                 bytes.len()
             )));
         }
+        crate::util::json::check_depth(bytes, MAX_ATTESTATIONS_DEPTH).map_err(AttestationsError)?;
         let wire: Wire = serde_json::from_slice(bytes)
             .map_err(|e| AttestationsError(format!("not an attestations response: {e}")))?;
         if wire.attestations.len() > MAX_ATTESTATIONS {
@@ -110,6 +114,15 @@ mod tests {
             "{{\"attestations\":[{}]}}",
             vec![r#"{"predicateType":"a","bundle":{}}"#; MAX_ATTESTATIONS + 1].join(",")
         );
+        let deep = format!(
+            "{{\"attestations\":{}{}}}",
+            "[".repeat(100),
+            "]".repeat(100)
+        );
+        assert!(AttestationsResponse::from_slice(deep.as_bytes())
+            .unwrap_err()
+            .0
+            .contains("cap"));
         assert!(AttestationsResponse::from_slice(many.as_bytes())
             .unwrap_err()
             .0

@@ -13,6 +13,9 @@ use std::collections::BTreeMap;
 /// The largest packument accepted, in bytes (full packuments of old, busy packages run to tens
 /// of MB; this cap bounds memory on a hostile response).
 pub const MAX_PACKUMENT_BYTES: usize = 256 * 1024 * 1024;
+/// The deepest JSON nesting accepted (real packuments nest about 8 levels; this stops
+/// stack-hungry input before it is parsed).
+pub const MAX_PACKUMENT_DEPTH: usize = 64;
 
 /// A packument: its versions (raw, parsed on demand) and the `time` map (unsigned).
 #[derive(Debug, Clone)]
@@ -38,6 +41,7 @@ impl Packument {
                 bytes.len()
             )));
         }
+        crate::util::json::check_depth(bytes, MAX_PACKUMENT_DEPTH).map_err(PackumentError)?;
         let value: serde_json::Value =
             serde_json::from_slice(bytes).map_err(|e| PackumentError(format!("not JSON: {e}")))?;
         let obj = value
@@ -249,6 +253,11 @@ mod tests {
         assert!(Packument::from_slice(b"[]").is_err());
         assert!(Packument::from_slice(b"{\"name\":\"x\"}").is_err());
         assert!(Packument::from_slice(b"{\"versions\":[]}").is_err());
+        let deep = format!("{{\"versions\":{}{}}}", "[".repeat(100), "]".repeat(100));
+        assert!(Packument::from_slice(deep.as_bytes())
+            .unwrap_err()
+            .0
+            .contains("cap"));
         let bad = Packument::from_slice(br#"{"versions":{"1.0.0":{"dist":{"signatures":"x"}}}}"#)
             .unwrap();
         assert!(bad.version("1.0.0").unwrap().is_err());

@@ -16,8 +16,9 @@
 
 mod attestation;
 mod binding;
+mod purl;
 
-pub use attestation::{purl_of, subject_names};
+pub use purl::{purl_of, subject_names};
 
 use super::bundle::VerifiedBundle;
 use super::evidence::{Check, NpmUserIdentity, Published, Status, VersionEvidence};
@@ -378,5 +379,32 @@ mod tests {
         let e = run(Some(&v), None, AttestationsInput::NotFound, &unpinned);
         assert!(codes(&e).contains(&"registry-keys-unpinned"));
         assert_eq!(e.registry_signature.key_source, Some("registry-unpinned"));
+    }
+
+    #[test]
+    fn every_code_the_npm_layer_emits_is_in_the_table() {
+        let sources = [
+            include_str!("npm.rs"),
+            include_str!("npm/attestation.rs"),
+            include_str!("npm/binding.rs"),
+            include_str!("../app/inspect.rs"),
+        ];
+        let re = regex::Regex::new(
+            r#"(?:Finding::new\(\s*|fail\(\s*findings,\s*what,\s*|=> )"([a-z]+(?:-[a-z]+)+)""#,
+        )
+        .unwrap();
+        let mut seen = std::collections::BTreeSet::new();
+        for src in sources {
+            for c in re.captures_iter(src) {
+                seen.insert(c[1].to_owned());
+            }
+        }
+        assert!(seen.len() >= 12, "{seen:?}");
+        for code in &seen {
+            assert!(
+                crate::findings::code_info(code).is_some(),
+                "{code} is not in findings::CODES"
+            );
+        }
     }
 }

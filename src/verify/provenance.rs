@@ -17,7 +17,8 @@
 //!   `invocation.configSource.{uri (git+REPO@REF), digest.sha1, entryPoint}`,
 //!   `invocation.environment.GITHUB_*`, `builder.id`.
 
-use super::bundle::FulcioIdentity;
+use super::bundle::{FulcioIdentity, Statement};
+use super::evidence::Identity;
 use serde_json::Value;
 
 /// SLSA v1 predicate type.
@@ -118,6 +119,44 @@ pub fn evaluate(predicate_type: &str, predicate: &Value, cert: &FulcioIdentity) 
         Evaluation::Consistent { dialect, claims }
     } else {
         Evaluation::Inconsistent { problems }
+    }
+}
+
+/// The build identity of a verified provenance: from its certificate, plus the builder id and
+/// dialect of its predicate when that is consistent with the certificate.
+pub fn identity(cert: &FulcioIdentity, statement: Option<&Statement>) -> Identity {
+    let claims = certificate_claims(cert);
+    let (builder_id, dialect) =
+        match statement.map(|s| evaluate(&s.predicate_type, &s.predicate, cert)) {
+            Some(Evaluation::Consistent { dialect, claims }) => {
+                (claims.builder_id, Some(dialect.as_str().to_owned()))
+            }
+            _ => (None, None),
+        };
+    let workflow_path = claims.workflow_path.or_else(|| {
+        // Certificates without the Build Config URI (2023): the SAN names the workflow.
+        (cert.build_config_uri.is_none())
+            .then(|| workflow_path_of(&cert.san, claims.repository.as_deref()))
+            .flatten()
+    });
+    Identity {
+        issuer: Some(cert.issuer.clone()),
+        san: Some(cert.san.clone()),
+        source_repository_uri: claims.repository,
+        source_repository_id: claims.repository_id,
+        owner_id: claims.owner_id,
+        commit: claims.commit,
+        workflow_path,
+        git_ref: claims.git_ref,
+        trigger: cert
+            .build_trigger
+            .clone()
+            .or_else(|| cert.legacy_trigger.clone()),
+        runner_environment: cert.runner_environment.clone(),
+        run_uri: cert.run_invocation_uri.clone(),
+        builder_id,
+        provenance_dialect: dialect,
+        npm_user: None,
     }
 }
 

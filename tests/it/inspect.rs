@@ -1,6 +1,7 @@
 //! `npm-provenance inspect` from files: text and JSON output, exit codes, escaping.
 
 use npm_provenance_testkit::corpus::corpus_dir;
+use npm_provenance_testkit::fixture_registry::FixtureRegistry;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -299,11 +300,130 @@ fn unusable_inputs_are_exit_2_naming_the_file() {
     }
 }
 
+/// `inspect` against a registry on 127.0.0.1, with its own HOME and cache.
+fn inspect_online(registry: &str, args: &[&str]) -> Output {
+    let home = std::env::temp_dir().join(format!("npmprov-inspect-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).unwrap();
+    let cache = tempfile_dir("cache");
+    let out = Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+        .arg("inspect")
+        .args(args)
+        .args([
+            "--registry",
+            registry,
+            "--cache-dir",
+            cache.to_str().unwrap(),
+        ])
+        .env("HOME", &home)
+        .env_remove("npm_config_registry")
+        .env_remove("NPM_CONFIG_REGISTRY")
+        .current_dir(&home)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&cache);
+    out
+}
+
+fn tempfile_dir(tag: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "npmprov-inspect-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
 #[test]
-fn online_inspect_is_not_in_this_build() {
-    let out = inspect(&["nuxt@4.1.2"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("registry client"));
+fn online_inspect_through_the_registry_client() {
+    let Some(dir) = corpus_dir("online_inspect") else {
+        return;
+    };
+    let reg = FixtureRegistry::start();
+    reg.add_packument(
+        "nuxt",
+        std::fs::read(dir.join(NUXT_PACKUMENT)).unwrap(),
+        None,
+    );
+    reg.add_attestations(
+        "nuxt",
+        "4.1.2",
+        std::fs::read(dir.join(nuxt_attestations("4.1.2"))).unwrap(),
+    );
+    reg.add_keys(std::fs::read(dir.join("derived/npm-v1-keys.from-corepack.json")).unwrap());
+    let out = inspect_online(&reg.url(), &["nuxt@4.1.2", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    for part in [
+        "registry_signature",
+        "publish_attestation",
+        "provenance",
+        "integrity",
+    ] {
+        assert_eq!(
+            doc["evidence"][part]["status"], "verified",
+            "{part}: {doc:#}"
+        );
+    }
+    // Not the public registry, no --npm-keys: the registry's own keys, reported unpinned.
+    assert_eq!(
+        doc["evidence"]["registry_signature"]["key_source"],
+        "registry-unpinned"
+    );
+    assert_eq!(codes(&doc), vec!["registry-keys-unpinned"]);
+    assert_eq!(
+        doc["evidence"]["identity"]["npm_user"]["trusted_publisher"],
+        "github"
+    );
+    // The attestations came from the configured registry, not the host in dist.attestations.url.
+    assert_eq!(reg.count("/-/npm/v1/attestations/nuxt@4.1.2"), 1);
+
+    // Announced attestations the registry does not serve (404).
+    let out = inspect_online(&reg.url(), &["nuxt@3.13.0", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out);
+    assert!(
+        codes(&doc).contains(&"attestations-missing".to_owned()),
+        "{:?}",
+        codes(&doc)
+    );
+    assert_eq!(doc["evidence"]["registry_signature"]["status"], "verified");
+
+    // A version the registry does not list.
+    let out = inspect_online(&reg.url(), &["nuxt@99.0.0", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(codes(&json(&out)).contains(&"version-not-in-registry".to_owned()));
+}
+
+#[test]
+fn online_inspect_with_an_unreachable_registry_is_unverifiable_not_an_error() {
+    // A port nothing listens on: every fetch fails; the report is still complete (exit 1).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    drop(listener);
+    let out = inspect_online(&url, &["nuxt@4.1.2", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let doc = json(&out);
+    assert!(
+        codes(&doc).contains(&"unverifiable".to_owned()),
+        "{:?}",
+        codes(&doc)
+    );
+    for part in ["registry_signature", "publish_attestation", "provenance"] {
+        assert_ne!(doc["evidence"][part]["status"], "verified", "{part}");
+    }
 }
 
 #[test]

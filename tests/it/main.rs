@@ -1,9 +1,11 @@
 //! The integration test binary. One module per area; `npm_provenance_testkit` supplies the
 //! corpus location, the test Sigstore and the fixture registry.
 
+mod checkpoint;
 mod cli;
 mod corpus_bundles;
 mod fixture_faults;
+mod history;
 mod inspect;
 mod inventory;
 mod npm_version;

@@ -1407,3 +1407,29 @@ fn flipping_a_byte_of_the_nuxt_sets_or_their_registry_signature_never_verifies()
         }
     }
 }
+
+#[test]
+fn another_packages_attestations_make_the_integrity_part_invalid() {
+    let Some(dir) = corpus_dir("another_packages_attestations") else {
+        return;
+    };
+    let (v, t, _) = nuxt_412(&dir);
+    let other = read(&dir, SETS[9].file); // gundam-visor@1.0.1
+    let none = Known {
+        expected: None,
+        tarball: None,
+    };
+    let e = run(
+        "nuxt",
+        "4.1.2",
+        &none,
+        Some((&v, t)),
+        AttestationsInput::Body(&other),
+    );
+    assert!(e.registry_signature.is_verified());
+    assert_eq!(e.integrity.status, Status::Invalid);
+    assert_eq!(e.integrity.reason.as_deref(), Some("subject-mismatch"));
+    assert!(!e.provenance.is_verified() && !e.publish_attestation.is_verified());
+    assert!(codes(&e).contains(&"subject-mismatch"));
+    assert_eq!(e.identity.source_repository_uri, None);
+}

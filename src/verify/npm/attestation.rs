@@ -4,6 +4,7 @@
 //! certificate.
 
 use super::binding::Binding;
+use super::purl::{purl_of, subject_names};
 use super::{
     AttestationsInput, VerifyContext, VersionInput, IN_TOTO_PAYLOAD_TYPE, STATEMENT_TYPES,
 };
@@ -12,7 +13,7 @@ use crate::registry::attestations::{
     AttestationEntry, AttestationsResponse, PUBLISH_PREDICATE_TYPE, SLSA_PROVENANCE_PREFIX,
 };
 use crate::trust::npm_keys::{KeyId, KeyUsage};
-use crate::verify::bundle::{FulcioIdentity, Signer, Statement, VerifiedBundle};
+use crate::verify::bundle::{Signer, Statement, VerifiedBundle};
 use crate::verify::evidence::{Check, Identity, Status};
 use crate::verify::provenance::{self, Evaluation};
 use crate::verify::sigstore::{verify_bundle, ArtifactRef, SignerPolicy};
@@ -200,7 +201,7 @@ pub(super) fn verify_attestations(
                 verify_slot(Slot::Provenance, entry, carried, input, ctx, bind, findings);
             if let Some(v) = verified {
                 if let (true, Signer::Certificate(cert)) = (check.is_verified(), v.signer()) {
-                    identity = provenance_identity(cert, v.statement());
+                    identity = provenance::identity(cert, v.statement());
                 }
             }
             check
@@ -293,6 +294,7 @@ fn verify_slot(
                     .iter()
                     .any(|t| !hex::encode(t).eq_ignore_ascii_case(d))
             });
+            bind.subject_mismatched |= digest_bad;
             if !subject_names(name, input.name, input.version) || digest_bad {
                 subject_reported = true;
                 findings.push(Finding::new(
@@ -485,6 +487,7 @@ fn verify_slot(
             .iter()
             .all(|t| hex::encode(t).eq_ignore_ascii_case(d))
     });
+    bind.subject_mismatched |= !digest_ok && !bind.targets.is_empty();
     if !subject_names(&subject.name, input.name, input.version) || !digest_ok {
         if !subject_reported {
             findings.push(Finding::new(
@@ -619,122 +622,4 @@ fn publish_rules(
         ));
     }
     None
-}
-
-/// `pkg:npm/NAME@VERSION`, with the scope's `@` as `%40`.
-pub fn purl_of(name: &str, version: &str) -> String {
-    let name = match name.strip_prefix('@') {
-        Some(rest) => format!("%40{rest}"),
-        None => name.to_owned(),
-    };
-    format!("pkg:npm/{name}@{version}")
-}
-
-/// Whether a subject name is the purl of `name@version` (percent-decoded; no qualifiers,
-/// subpath or other namespace allowed).
-pub fn subject_names(subject: &str, name: &str, version: &str) -> bool {
-    let Some(rest) = subject.strip_prefix("pkg:npm/") else {
-        return false;
-    };
-    if rest.contains(['?', '#']) {
-        return false;
-    }
-    let Some((n, v)) = rest.rsplit_once('@') else {
-        return false;
-    };
-    percent_decode(n).as_deref() == Some(name) && percent_decode(v).as_deref() == Some(version)
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hexpair = s.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hexpair, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// The build identity from a verified, consistent provenance.
-fn provenance_identity(cert: &FulcioIdentity, statement: Option<&Statement>) -> Identity {
-    let claims = provenance::certificate_claims(cert);
-    let (builder_id, dialect) =
-        match statement.map(|s| provenance::evaluate(&s.predicate_type, &s.predicate, cert)) {
-            Some(Evaluation::Consistent { dialect, claims }) => {
-                (claims.builder_id, Some(dialect.as_str().to_owned()))
-            }
-            _ => (None, None),
-        };
-    let workflow_path = claims.workflow_path.or_else(|| {
-        // Certificates without the Build Config URI (2023): the SAN names the workflow.
-        (cert.build_config_uri.is_none())
-            .then(|| provenance::workflow_path_of(&cert.san, claims.repository.as_deref()))
-            .flatten()
-    });
-    Identity {
-        issuer: Some(cert.issuer.clone()),
-        san: Some(cert.san.clone()),
-        source_repository_uri: claims.repository,
-        source_repository_id: claims.repository_id,
-        owner_id: claims.owner_id,
-        commit: claims.commit,
-        workflow_path,
-        git_ref: claims.git_ref,
-        trigger: cert
-            .build_trigger
-            .clone()
-            .or_else(|| cert.legacy_trigger.clone()),
-        runner_environment: cert.runner_environment.clone(),
-        run_uri: cert.run_invocation_uri.clone(),
-        builder_id,
-        provenance_dialect: dialect,
-        npm_user: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn purls() {
-        assert_eq!(
-            purl_of("@actions/core", "1.11.1"),
-            "pkg:npm/%40actions/core@1.11.1"
-        );
-        assert!(subject_names(
-            "pkg:npm/%40actions/core@1.11.1",
-            "@actions/core",
-            "1.11.1"
-        ));
-        assert!(subject_names("pkg:npm/sigstore@1.0.0", "sigstore", "1.0.0"));
-        assert!(!subject_names(
-            "pkg:npm/sigstore@1.4.0",
-            "sigstore",
-            "1.0.0"
-        ));
-        assert!(!subject_names(
-            "pkg:npm/sigstore@1.0.0?x=1",
-            "sigstore",
-            "1.0.0"
-        ));
-        assert!(!subject_names(
-            "pkg:pypi/sigstore@1.0.0",
-            "sigstore",
-            "1.0.0"
-        ));
-        assert!(!subject_names("pkg:npm/%4", "x", "1"));
-        assert!(!subject_names(
-            "pkg:npm/other/sigstore@1.0.0",
-            "sigstore",
-            "1.0.0"
-        ));
-    }
 }

@@ -15,6 +15,8 @@ pub(super) struct Binding {
     /// An attestation verified without a digest to bind its subject to.
     pub(super) unbound: bool,
     mismatched: bool,
+    /// A subject digest differed from the integrity.
+    pub(super) subject_mismatched: bool,
     unusable: Option<String>,
 }
 
@@ -25,6 +27,7 @@ impl Binding {
             compared: 0,
             unbound: false,
             mismatched: false,
+            subject_mismatched: false,
             unusable: None,
         };
         let expected: Option<Vec<Hash>> = input
@@ -108,6 +111,9 @@ impl Binding {
     pub(super) fn finish(&self, findings: &mut Vec<Finding>) -> Check {
         if self.mismatched {
             return Check::new(Status::Invalid, "integrity-mismatch");
+        }
+        if self.subject_mismatched {
+            return Check::new(Status::Invalid, "subject-mismatch");
         }
         if let Some(reason) = &self.unusable {
             return Check::new(Status::Unverifiable, reason.clone());
