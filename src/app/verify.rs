@@ -9,8 +9,10 @@
 //! 5. the [`Report`], rendered as text or JSON; the exit code is read from its levels once, at
 //!    the end (`--fail-level`, `--allow-unverifiable`).
 //!
-//! The publishing-history engine does not exist yet: `--no-history` is accepted and changes
-//! nothing. TODO(partial): join the history engine when it lands.
+//! The publishing-history engine ([`history`]) then adds its findings to every registry
+//! package, from the full packument with the verified facts overlaid; `--no-history` skips it.
+
+mod history;
 
 use crate::cli::{Format, VerifyArgs};
 use crate::error::{exit, AppError};
@@ -51,6 +53,10 @@ struct Config {
     sigstore: SigstoreTrust,
     progress: bool,
     color: bool,
+    /// Run the publishing-history engine (`--no-history` turns it off).
+    history: bool,
+    /// "Now" for the history engine (`--danger-now`, else the clock).
+    now: jiff::Timestamp,
 }
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
@@ -61,8 +67,6 @@ pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
                 .into(),
         ));
     }
-    // Nothing in verify depends on "now" yet; the flag is still validated.
-    super::danger_now(&args.output)?;
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let registry = setup(
         &args.registry,
@@ -150,7 +154,10 @@ fn config(
     let stderr_tty = std::io::stderr().is_terminal();
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let now = super::danger_now(&args.output)?.unwrap_or_else(jiff::Timestamp::now);
     Ok(Config {
+        history: !args.no_history,
+        now,
         format,
         fail_level,
         levels: LevelOptions {
@@ -238,7 +245,10 @@ fn verify_inventory(
 
     let mut run_findings = inventory.findings.clone();
     run_findings.extend(plan::metadata_stripped(&plan, &fetched));
-    let (packages, per_registry) = verify_packages(config, inventory, &plan, &fetched);
+    let (mut packages, per_registry) = verify_packages(config, inventory, &plan, &fetched);
+    if config.history {
+        history::join(&mut packages, inventory, &fetched, config.now);
+    }
     run_findings.extend(per_registry);
     let report = Report::build(inventory, packages, run_findings, config.levels);
     progress(config, "done.");

@@ -45,6 +45,8 @@ pub struct Pkg {
     pub sig: Sig,
     pub att: Att,
     pub npm_user: Value,
+    /// Publish time (Unix seconds), T0 unless a test sets it.
+    pub time: i64,
 }
 
 impl Pkg {
@@ -58,6 +60,7 @@ impl Pkg {
             sig: Sig::Good,
             att: Att::None,
             npm_user: json!({"name": "maintainer", "email": "maintainer@example.com"}),
+            time: T0,
         }
     }
 
@@ -134,10 +137,14 @@ impl World {
                 }
                 if p.att == Att::Full {
                     let hex = sha512_hex_of(&p.integrity);
-                    let publish = self.sigstore.mint_publish(name, &p.version, &hex, T0);
-                    let provenance =
-                        self.sigstore
-                            .mint_provenance(&identity, name, &p.version, &hex, T0 - 2);
+                    let publish = self.sigstore.mint_publish(name, &p.version, &hex, p.time);
+                    let provenance = self.sigstore.mint_provenance(
+                        &identity,
+                        name,
+                        &p.version,
+                        &hex,
+                        p.time - 2,
+                    );
                     let body = json!({"attestations": [
                         {"predicateType": "https://github.com/npm/attestation/tree/main/specs/publish/v0.1", "bundle": publish.bundle},
                         {"predicateType": "https://slsa.dev/provenance/v1", "bundle": provenance.bundle},
@@ -152,7 +159,7 @@ impl World {
                     p.version.clone(),
                     json!({"name": name, "version": p.version, "dist": dist, "_npmUser": p.npm_user}),
                 );
-                time.insert(p.version.clone(), json!(rfc3339(T0)));
+                time.insert(p.version.clone(), json!(rfc3339(p.time)));
             }
             let doc = json!({"name": name, "versions": vs, "time": time});
             self.registry
@@ -811,4 +818,55 @@ fn node_modules_walk_binds_no_bytes_and_is_never_verified() {
         doc["summary"]["verified"], 0,
         "nothing binds the installed bytes"
     );
+}
+
+/// The history engine joins by default: a token publish by a new account and e-mail, without
+/// provenance, after releases by trusted publishing with provenance, is denied; `--no-history`
+/// leaves only the verification findings.
+#[test]
+fn history_engine_joins_by_default() {
+    let w = World::new("history");
+    let day = 86_400;
+    let ci_user = json!({"name": "GitHub Actions", "email": "npm-oidc-no-reply@github.com",
+                         "trustedPublisher": {"id": "github", "oidcConfigId": "oidc:x"}});
+    let mut releases = Vec::new();
+    for (i, v) in ["1.0.0", "1.1.0", "1.2.0", "1.3.0"].iter().enumerate() {
+        let mut p = Pkg::new("victim", v);
+        p.att = Att::AnnouncedMissing; // announced in the packument; only 1.3.0 is installed
+        p.npm_user = ci_user.clone();
+        p.time = T0 - (40 - 10 * i as i64) * day;
+        releases.push(p);
+    }
+    releases[3].att = Att::Full;
+    let mut hijacked = Pkg::new("victim", "1.4.0");
+    hijacked.npm_user = json!({"name": "someone", "email": "x@evil.example"});
+    hijacked.time = T0;
+    releases.push(hijacked.clone());
+    w.publish(&releases);
+
+    let good = w.project("history-good", &releases[3..4]);
+    let out = w.verify(&good, &["--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", report(&out)["packages"]);
+
+    let dir = w.project("history", &[hijacked]);
+    let out = w.verify(&dir, &["--json", "--danger-now", "2025-03-02T00:00:00Z"]);
+    let doc = report(&out);
+    let p = package(&doc, "victim", "1.4.0");
+    assert_eq!(out.status.code(), Some(1), "{:?}", codes(p));
+    assert_eq!(p["registry_signature"]["status"], "verified");
+    let history_codes: Vec<String> = codes(p)
+        .into_iter()
+        .filter(|(c, _)| c == "provenance-downgrade" || c == "publisher-changed")
+        .map(|(c, _)| c)
+        .collect();
+    assert!(!history_codes.is_empty(), "{:?}", codes(p));
+    assert!(codes(p).iter().any(|(_, l)| l == "deny"), "{:?}", codes(p));
+
+    let out = w.verify(&dir, &["--json", "--no-history"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = report(&out);
+    let p = package(&doc, "victim", "1.4.0");
+    assert!(codes(p)
+        .iter()
+        .all(|(c, _)| c != "provenance-downgrade" && c != "publisher-changed"));
 }
