@@ -6,11 +6,10 @@
 //!    of each installed version, registry keys where none are pinned; run on a tokio runtime
 //!    built here, bounded by the client. A fetch failure is that package's `unverifiable`;
 //! 4. pure verification per package ([`verify_version`]);
-//! 5. the [`Report`], rendered as text or JSON; the exit code is read from its levels once, at
+//! 5. the publishing-history engine ([`history`]) adds its findings to every registry package,
+//!    from the full packument with the verified facts overlaid (`--no-history` skips it);
+//! 6. the [`Report`], rendered as text or JSON; the exit code is read from its levels once, at
 //!    the end (`--fail-level`, `--allow-unverifiable`).
-//!
-//! The publishing-history engine ([`history`]) then adds its findings to every registry
-//! package, from the full packument with the verified facts overlaid; `--no-history` skips it.
 
 mod history;
 
