@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::integrity::Integrity;
 use super::model::{InventoryCounts, InventoryOptions, Origin, PackageRef};
+use super::names::{check_location, check_name, check_version};
 use super::package_lock::is_installed;
 use super::{Entry, Tree};
 use crate::findings::Finding;
@@ -25,7 +26,22 @@ pub(crate) fn assemble(
         .iter()
         .map(|e| (e.location.as_str(), e))
         .collect();
+    // Folder → the name the first link to it installs it under (names unnamed folders).
+    let mut link_names: HashMap<&str, &str> = HashMap::new();
+    for e in tree.entries.iter().filter(|e| e.link) {
+        if let Some(target) = e.resolved.as_deref() {
+            link_names
+                .entry(target)
+                .or_insert(e.installed_name.as_str());
+        }
+    }
     let selected = select_workspaces(tree, &index, &opts.workspaces)?;
+    let ctx = Ctx {
+        tree,
+        index: &index,
+        link_names: &link_names,
+        opts,
+    };
     let mut counts = InventoryCounts {
         entries: tree.entries.len(),
         ..InventoryCounts::default()
@@ -38,7 +54,7 @@ pub(crate) fn assemble(
             counts.omitted += 1;
             continue;
         }
-        let item = classify(tree, &index, entry, opts)?;
+        let item = classify(&ctx, entry)?;
         if item.origin.is_registry() {
             match &item.integrity {
                 None => counts.integrity_missing += 1,
@@ -96,16 +112,19 @@ struct Item {
     mismatch: Option<String>,
 }
 
-fn classify(
-    tree: &Tree,
-    index: &HashMap<&str, &Entry>,
-    entry: &Entry,
-    opts: &InventoryOptions,
-) -> Result<Item, String> {
-    let ctx = &entry.location;
+struct Ctx<'a> {
+    tree: &'a Tree,
+    index: &'a HashMap<&'a str, &'a Entry>,
+    link_names: &'a HashMap<&'a str, &'a str>,
+    opts: &'a InventoryOptions,
+}
+
+fn classify(ctx: &Ctx<'_>, entry: &Entry) -> Result<Item, String> {
+    let (tree, index, opts) = (ctx.tree, ctx.index, ctx.opts);
+    let loc = &entry.location;
     let integrity = match &entry.integrity {
         Some(text) => {
-            Some(Integrity::parse(text).map_err(|e| format!("packages[{ctx:?}].integrity: {e}"))?)
+            Some(Integrity::parse(text).map_err(|e| format!("packages[{loc:?}].integrity: {e}"))?)
         }
         None => None,
     };
@@ -123,10 +142,7 @@ fn classify(
         } else {
             Origin::Link
         };
-        let name = target
-            .name_field
-            .clone()
-            .unwrap_or_else(|| entry.installed_name.clone());
+        let name = folder_name(ctx.link_names, target, &folder);
         let version = target.version.clone().unwrap_or_default();
         return Ok(item(
             origin,
@@ -138,6 +154,8 @@ fn classify(
             folder,
         ));
     }
+    let shape = |r: Result<(), String>| r.map_err(|e| format!("packages[{loc:?}]: {e}"));
+    shape(check_location(&entry.location))?;
     let real = entry
         .name_field
         .clone()
@@ -166,6 +184,11 @@ fn classify(
     }
     let resolved = entry.resolved.as_deref().unwrap_or("");
     let origin = source_origin(resolved);
+    if origin.is_none() {
+        // A registry package: its name and version go into registry URLs.
+        shape(check_name(&real))?;
+        shape(check_version(&version))?;
+    }
     match origin {
         None => {
             let mismatch = (!resolved.is_empty() && !is_under_registry(resolved, &registry))
@@ -228,6 +251,18 @@ fn item(
         integrity,
         registry,
         mismatch: None,
+    }
+}
+
+/// The name of a folder package, the same whether reached from the folder or from a link: its
+/// `name` field, else the name a link installs it under, else the folder's own name.
+fn folder_name(link_names: &HashMap<&str, &str>, target: &Entry, folder: &str) -> String {
+    if let Some(name) = &target.name_field {
+        return name.clone();
+    }
+    match link_names.get(folder) {
+        Some(name) => name.to_string(),
+        None => folder.rsplit('/').next().unwrap_or(folder).to_string(),
     }
 }
 

@@ -10,6 +10,7 @@
 mod assemble;
 pub mod integrity;
 mod model;
+mod names;
 mod node_modules;
 mod package_lock;
 
@@ -120,7 +121,6 @@ pub(crate) struct Entry {
 pub(crate) struct Tree {
     pub entries: Vec<Entry>,
     pub root_workspaces: Vec<String>,
-    pub root_deps: Vec<String>,
 }
 
 /// Reads what `input` (a project directory, a lockfile or a `node_modules` directory) installs.
@@ -129,6 +129,10 @@ pub fn load(input: &Path, opts: &InventoryOptions) -> Result<Inventory, Inventor
         InventoryError::new(input, InventoryErrorKind::Read, format!("cannot read: {e}"))
     })?;
     if meta.is_file() {
+        if input.file_name().is_some_and(|n| n == "package.json") {
+            // A manifest pins nothing: read the project it belongs to.
+            return load_project(parent_dir(input), opts);
+        }
         let kind = kind_of_file(input)?;
         return load_lockfile(input, kind, opts, None);
     }
@@ -137,7 +141,7 @@ pub fn load(input: &Path, opts: &InventoryOptions) -> Result<Inventory, Inventor
         if hidden.is_file() {
             return load_lockfile(&hidden, InventoryKind::HiddenLockfile, opts, None);
         }
-        let root = input.parent().unwrap_or(Path::new("."));
+        let root = parent_dir(input);
         return node_modules::load(root, input, opts);
     }
     load_project(input, opts)
@@ -209,7 +213,7 @@ fn load_project(dir: &Path, opts: &InventoryOptions) -> Result<Inventory, Invent
     if node_modules.is_dir() {
         return node_modules::load(dir, &node_modules, opts);
     }
-    if let Some((root, rel)) = workspace_root(dir)? {
+    if let Some((root, rel)) = workspace_root(dir) {
         let mut opts = opts.clone();
         if opts.workspaces.is_empty() {
             opts.workspaces.push(rel.clone());
@@ -226,33 +230,30 @@ fn load_project(dir: &Path, opts: &InventoryOptions) -> Result<Inventory, Invent
 }
 
 /// As npm: walk up from `dir` to a `package.json` whose `workspaces` include `dir`.
-fn workspace_root(dir: &Path) -> Result<Option<(PathBuf, String)>, InventoryError> {
+fn workspace_root(dir: &Path) -> Option<(PathBuf, String)> {
     let Ok(abs) = std::fs::canonicalize(dir) else {
-        return Ok(None);
+        return None;
     };
     let mut cur = abs.parent();
     while let Some(root) = cur {
         let manifest = root.join("package.json");
         if manifest.is_file() {
-            let bytes = read_capped(&manifest, MAX_PACKAGE_JSON_BYTES)?;
-            let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-                InventoryError::new(
-                    &manifest,
-                    InventoryErrorKind::Parse,
-                    format!("invalid JSON: {e}"),
-                )
-            })?;
+            // Only a search: an unreadable manifest above the project is passed over.
+            let doc = read_capped(&manifest, MAX_PACKAGE_JSON_BYTES)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .unwrap_or_default();
             let patterns = node_modules::workspace_patterns(&doc);
             if let Ok(rel) = abs.strip_prefix(root) {
                 let rel = rel.to_string_lossy().replace('\\', "/");
                 if assemble::is_workspace(&patterns, &rel) {
-                    return Ok(Some((root.to_path_buf(), rel)));
+                    return Some((root.to_path_buf(), rel));
                 }
             }
         }
         cur = root.parent();
     }
-    Ok(None)
+    None
 }
 
 fn load_lockfile(
@@ -263,20 +264,21 @@ fn load_lockfile(
 ) -> Result<Inventory, InventoryError> {
     let parse_err = |problem: String| InventoryError::new(path, InventoryErrorKind::Parse, problem);
     let bytes = read_capped(path, MAX_LOCKFILE_BYTES)?;
-    check_depth(&bytes, MAX_JSON_DEPTH).map_err(parse_err)?;
+    crate::util::json::check_depth(&bytes, MAX_JSON_DEPTH).map_err(parse_err)?;
     let doc: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| parse_err(format!("invalid JSON: {e}")))?;
     let tree = package_lock::read(&doc).map_err(parse_err)?;
     check_entries(tree.entries.len(), MAX_ENTRIES).map_err(parse_err)?;
     // Locations are relative to the project: the lockfile's folder, or for the hidden
     // lockfile the folder holding `node_modules`.
-    let base = path.parent().unwrap_or(Path::new("."));
+    let base = parent_dir(path);
     let project = match kind {
-        InventoryKind::HiddenLockfile => base.parent().unwrap_or(Path::new(".")),
+        InventoryKind::HiddenLockfile => parent_dir(base),
         _ => base,
     };
-    let drift_check =
-        kind != InventoryKind::HiddenLockfile && project.join("node_modules").is_dir();
+    // npm keeps the hidden lockfile in step with node_modules, but checking it too is cheap and
+    // catches a stale or edited one.
+    let drift_check = project.join("node_modules").is_dir();
     let installed = |loc: &str| node_modules::installed_version(project, loc);
     let (packages, counts) = assemble::assemble(
         &tree,
@@ -336,6 +338,14 @@ fn finish(
     })
 }
 
+/// The folder holding `path`, `.` for a bare file name.
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
 /// Reads at most `cap` bytes; a larger file is an error naming the cap.
 pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, InventoryError> {
     let read_err = |e: std::io::Error| {
@@ -356,34 +366,6 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, InventoryErr
     Ok(bytes)
 }
 
-/// Rejects JSON nested deeper than `cap` (arrays and objects), before parsing it.
-pub(crate) fn check_depth(bytes: &[u8], cap: usize) -> Result<(), String> {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'{' | b'[' => {
-                depth += 1;
-                if depth > cap {
-                    return Err(format!("JSON nested deeper than the cap of {cap} levels"));
-                }
-            }
-            b'}' | b']' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 /// Rejects more installed locations than `cap`.
 pub(crate) fn check_entries(n: usize, cap: usize) -> Result<(), String> {
     if n > cap {
@@ -395,6 +377,7 @@ pub(crate) fn check_entries(n: usize, cap: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::json::check_depth;
 
     #[test]
     fn depth_cap_at_the_edge() {

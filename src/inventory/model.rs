@@ -169,7 +169,8 @@ pub struct PackageRef {
     pub alias: Option<String>,
     pub version: String,
     pub integrity: Option<Integrity>,
-    /// The configured registry for the package's scope (canonical URL).
+    /// The configured registry for the package's scope (canonical URL) for registry, alias and
+    /// bundled packages; empty for the other origins.
     pub registry: String,
     pub origin: Origin,
     /// Every lockfile location (or node_modules path) that installs it, sorted.
@@ -245,6 +246,16 @@ mod tests {
             RegistryMap::public().registry_for("@corp/x"),
             PUBLIC_REGISTRY
         );
+    }
+
+    #[test]
+    fn serialises_kebab_case() {
+        let v =
+            serde_json::to_value([Origin::TarballUrl, Origin::Registry, Origin::Bundled]).unwrap();
+        assert_eq!(v, serde_json::json!(["tarball-url", "registry", "bundled"]));
+        let v = serde_json::to_value(InventoryKind::HiddenLockfile).unwrap();
+        assert_eq!(v, "hidden-lockfile");
+        assert!(Origin::Alias.is_registry() && !Origin::Bundled.is_registry());
     }
 
     #[test]

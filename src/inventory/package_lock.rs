@@ -6,6 +6,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::util::json::kind;
+
 use super::model::Flags;
 use super::{Entry, Tree};
 
@@ -56,7 +58,6 @@ fn read_packages(packages: &Map<String, Value>) -> Result<Tree, String> {
             .ok_or_else(|| format!("{ctx}: expected an object, found {}", kind(value)))?;
         if location.is_empty() {
             tree.root_workspaces = workspaces_of(obj, &ctx)?;
-            tree.root_deps = dep_names(obj, &ctx, true)?;
             continue;
         }
         let link = bool_field(obj, "link", &ctx)?;
@@ -97,7 +98,6 @@ fn read_v1(top: &Map<String, Value>) -> Result<Tree, String> {
         let deps = deps
             .as_object()
             .ok_or_else(|| format!("dependencies: expected an object, found {}", kind(deps)))?;
-        tree.root_deps = deps.keys().cloned().collect();
         read_v1_level(deps, "", "dependencies", &mut tree.entries)?;
     }
     Ok(tree)
@@ -181,7 +181,8 @@ fn read_v1_level(
 
 /// `name@version` with a possibly scoped name.
 pub(crate) fn split_name_version(s: &str) -> Option<(&str, &str)> {
-    let at = s[1..].find('@')? + 1;
+    // Skip the first character: a scoped name starts with `@`.
+    let at = s.get(1..)?.find('@')? + 1;
     let (name, version) = (&s[..at], &s[at + 1..]);
     (!name.is_empty() && !version.is_empty()).then_some((name, version))
 }
@@ -278,17 +279,6 @@ fn bool_field(obj: &Map<String, Value>, key: &str, ctx: &str) -> Result<bool, St
     }
 }
 
-pub(crate) fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +293,9 @@ mod tests {
         assert_eq!(split_name_version("@s/a@1.0.0"), Some(("@s/a", "1.0.0")));
         assert_eq!(split_name_version("a@1"), Some(("a", "1")));
         assert_eq!(split_name_version("a"), None);
+        assert_eq!(split_name_version(""), None);
+        assert_eq!(split_name_version("é@1"), None);
+        assert_eq!(split_name_version("a@"), None);
     }
 
     #[test]

@@ -197,7 +197,15 @@ pub struct BundleError {
     pub actual: String,
 }
 
+/// How a cap's `expected` text ends, so callers can report a hit cap with its own code.
+pub(crate) const CAP_MARKER: &str = "(cap)";
+
 impl BundleError {
+    /// Whether this error is an input cap being hit (size, depth, counts; always [`Step::Parse`]).
+    pub fn is_cap(&self) -> bool {
+        self.step == Step::Parse && self.expected.ends_with(CAP_MARKER)
+    }
+
     /// Shorthand constructor.
     pub fn new(step: Step, expected: impl Into<String>, actual: impl Into<String>) -> Self {
         BundleError {

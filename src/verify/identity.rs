@@ -199,6 +199,185 @@ fn decode_san(der: &[u8]) -> Result<(String, SanKind), BundleError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use x509_cert::der::asn1::{Ia5String, OctetString};
+    use x509_cert::der::{Any, Encode};
+    use x509_cert::ext::pkix::name::OtherName;
+    use x509_cert::ext::Extension;
+
+    const GHA: &str = "https://token.actions.githubusercontent.com";
+
+    /// The leaf of sigstore@2.0.0's provenance bundle (has both `.1` and `.8`, `.9`–`.22`).
+    fn leaf() -> Option<Certificate> {
+        let dir = std::env::var_os("NPM_PROVENANCE_CORPUS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+            });
+        let path =
+            dir.join("sigstore-go/testing-data/bundles/sigstore.js@2.0.0-provenance.sigstore.json");
+        let Ok(bytes) = std::fs::read(&path) else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "corpus missing at {}",
+                path.display()
+            );
+            eprintln!("SKIPPED: corpus not found at {}", path.display());
+            return None;
+        };
+        let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(
+                v["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"]
+                    .as_str()
+                    .unwrap(),
+            )
+            .unwrap();
+        Some(Certificate::from_der(&der).unwrap())
+    }
+
+    fn oid(n: u32) -> ObjectIdentifier {
+        ObjectIdentifier::new_unwrap(&format!("1.3.6.1.4.1.57264.1.{n}"))
+    }
+
+    fn ext(id: ObjectIdentifier, value: Vec<u8>) -> Extension {
+        Extension {
+            extn_id: id,
+            critical: false,
+            extn_value: OctetString::new(value).unwrap(),
+        }
+    }
+
+    fn der_utf8(s: &str) -> Vec<u8> {
+        Utf8StringRef::new(s).unwrap().to_der().unwrap()
+    }
+
+    /// Decodes `cert` after `edit` changed its extensions.
+    fn decode_edited(
+        mut cert: Certificate,
+        edit: impl FnOnce(&mut Vec<Extension>),
+    ) -> Result<FulcioIdentity, BundleError> {
+        edit(cert.tbs_certificate.extensions.as_mut().unwrap());
+        decode_fulcio_identity(&cert.to_der().unwrap())
+    }
+
+    fn set(exts: &mut Vec<Extension>, id: ObjectIdentifier, value: Vec<u8>) {
+        exts.retain(|e| e.extn_id != id);
+        exts.push(ext(id, value));
+    }
+
+    fn remove(exts: &mut Vec<Extension>, id: ObjectIdentifier) {
+        exts.retain(|e| e.extn_id != id);
+    }
+
+    #[test]
+    fn real_leaf_decodes_every_extension() {
+        let Some(cert) = leaf() else { return };
+        let id = decode_fulcio_identity(&cert.to_der().unwrap()).unwrap();
+        assert_eq!(
+            id.san,
+            "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
+        );
+        assert_eq!(id.san_kind, SanKind::Uri);
+        assert_eq!(id.issuer, GHA);
+        assert_eq!(
+            id.source_repository_digest.as_deref(),
+            Some("f0b49a04e5a62250e0f60fb128004a73110fe311")
+        );
+        assert_eq!(id.legacy_sha, id.source_repository_digest);
+        assert_eq!(
+            id.legacy_repository.as_deref(),
+            Some("sigstore/sigstore-js")
+        );
+        assert_eq!(id.runner_environment.as_deref(), Some("github-hosted"));
+        assert!(id.build_config_uri.is_some() && id.run_invocation_uri.is_some());
+        assert_eq!(
+            id.repository().as_deref(),
+            Some("https://github.com/sigstore/sigstore-js")
+        );
+    }
+
+    #[test]
+    fn issuer_rules() {
+        let Some(cert) = leaf() else { return };
+        // .1 and .8 disagree → fail
+        let e =
+            decode_edited(cert.clone(), |x| set(x, oid(1), b"https://evil".to_vec())).unwrap_err();
+        assert_eq!(e.step, Step::Issuer);
+        let e =
+            decode_edited(cert.clone(), |x| set(x, oid(8), der_utf8("https://evil"))).unwrap_err();
+        assert_eq!(e.step, Step::Issuer);
+        // only .8, only .1
+        let id = decode_edited(cert.clone(), |x| remove(x, oid(1))).unwrap();
+        assert_eq!(id.issuer, GHA);
+        let id = decode_edited(cert.clone(), |x| remove(x, oid(8))).unwrap();
+        assert_eq!(id.issuer, GHA);
+        // neither
+        let e = decode_edited(cert.clone(), |x| {
+            remove(x, oid(1));
+            remove(x, oid(8));
+        })
+        .unwrap_err();
+        assert_eq!(e.step, Step::Issuer);
+        // .8 not DER
+        let e = decode_edited(cert, |x| set(x, oid(8), GHA.as_bytes().to_vec())).unwrap_err();
+        assert_eq!(e.step, Step::Issuer);
+    }
+
+    #[test]
+    fn malformed_or_duplicate_extensions_fail_identity() {
+        let Some(cert) = leaf() else { return };
+        type Edit = Box<dyn FnOnce(&mut Vec<Extension>)>;
+        let cases: Vec<Edit> = vec![
+            Box::new(|x| set(x, oid(12), b"https://github.com/a/b".to_vec())),
+            Box::new(|x| set(x, oid(5), vec![0xff, 0xfe])),
+            Box::new(|x| {
+                let dup = x.iter().find(|e| e.extn_id == oid(12)).unwrap().clone();
+                x.push(dup);
+            }),
+            Box::new(|x| remove(x, SAN_OID)),
+            Box::new(|x| {
+                let uri =
+                    GeneralName::UniformResourceIdentifier(Ia5String::new("https://a").unwrap());
+                let san = SubjectAltName(vec![uri.clone(), uri]).to_der().unwrap();
+                set(x, SAN_OID, san);
+            }),
+            Box::new(|x| {
+                let dns = GeneralName::DnsName(Ia5String::new("example.com").unwrap());
+                set(x, SAN_OID, SubjectAltName(vec![dns]).to_der().unwrap());
+            }),
+        ];
+        for (i, edit) in cases.into_iter().enumerate() {
+            let e = decode_edited(cert.clone(), edit).unwrap_err();
+            assert_eq!(e.step, Step::Identity, "case {i}: {e}");
+        }
+    }
+
+    #[test]
+    fn email_and_othername_sans() {
+        let Some(cert) = leaf() else { return };
+        let id = decode_edited(cert.clone(), |x| {
+            let email = GeneralName::Rfc822Name(Ia5String::new("a@example.com").unwrap());
+            set(x, SAN_OID, SubjectAltName(vec![email]).to_der().unwrap());
+        })
+        .unwrap();
+        assert_eq!(
+            (id.san.as_str(), id.san_kind),
+            ("a@example.com", SanKind::Email)
+        );
+        let id = decode_edited(cert, |x| {
+            let other = GeneralName::OtherName(OtherName {
+                type_id: FULCIO_OTHERNAME_OID,
+                value: Any::encode_from(&Utf8StringRef::new("foo!oidc.local").unwrap()).unwrap(),
+            });
+            set(x, SAN_OID, SubjectAltName(vec![other]).to_der().unwrap());
+        })
+        .unwrap();
+        assert_eq!(
+            (id.san.as_str(), id.san_kind),
+            ("foo!oidc.local", SanKind::OtherName)
+        );
+    }
 
     #[test]
     fn garbage_is_an_identity_error() {

@@ -394,7 +394,7 @@ pub(crate) fn depth(v: &Value) -> usize {
 fn cap(what: &str, limit: usize, actual: usize) -> BundleError {
     BundleError::new(
         Step::Parse,
-        format!("{what} at most {limit} (cap)"),
+        format!("{what} at most {limit} {}", super::bundle::CAP_MARKER),
         format!("{actual}"),
     )
 }
@@ -408,13 +408,41 @@ fn missing(what: &str) -> BundleError {
 }
 
 fn kind(v: &Value) -> String {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+    crate::util::json::kind(v).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_counts_nesting() {
+        assert_eq!(depth(&serde_json::json!(1)), 1);
+        assert_eq!(depth(&serde_json::json!([])), 1);
+        assert_eq!(depth(&serde_json::json!({"a": [1, {"b": 2}]})), 4);
     }
-    .to_string()
+
+    #[test]
+    fn structural_errors_name_their_step() {
+        let step = |s: &str| check(s.as_bytes()).unwrap_err().step;
+        assert_eq!(step("{"), Step::Parse);
+        assert_eq!(step("[1]"), Step::Parse);
+        assert_eq!(step(r#"{"mediaType": 1}"#), Step::MediaType);
+        assert_eq!(
+            step(r#"{"mediaType": "application/json"}"#),
+            Step::MediaType
+        );
+        assert_eq!(
+            step(&format!(r#"{{"mediaType": "{MEDIA_TYPE_V02}"}}"#)),
+            Step::Parse
+        );
+        let no_material = format!(
+            r#"{{"mediaType": "{MEDIA_TYPE_V02}", "verificationMaterial": {{"tlogEntries": []}}}}"#
+        );
+        assert_eq!(step(&no_material), Step::Parse);
+        let key_no_tlog = format!(
+            r#"{{"mediaType": "{MEDIA_TYPE_V02}", "verificationMaterial": {{"publicKey": {{"hint": "h"}}, "tlogEntries": []}}}}"#
+        );
+        assert_eq!(step(&key_no_tlog), Step::Tlog);
+    }
 }

@@ -30,6 +30,8 @@ pub const MAX_TRUSTED_ROOT_BYTES: usize = 1024 * 1024;
 /// [`SignerPolicy`].
 pub struct SigstoreTrust {
     verifier: Verifier,
+    /// Base64 key ids of the transparency logs of the root (to name an unknown log clearly).
+    log_ids: Vec<String>,
 }
 
 impl std::fmt::Debug for SigstoreTrust {
@@ -45,7 +47,7 @@ impl SigstoreTrust {
         if json.len() > MAX_TRUSTED_ROOT_BYTES {
             return Err(BundleError::new(
                 Step::TrustRoot,
-                format!("a trusted root of at most {MAX_TRUSTED_ROOT_BYTES} bytes (cap)"),
+                format!("a trusted root of at most {MAX_TRUSTED_ROOT_BYTES} bytes"),
                 format!("{} bytes", json.len()),
             ));
         }
@@ -70,7 +72,12 @@ impl SigstoreTrust {
             ));
         }
         let verifier = Verifier::new(&root).map_err(|e| map_error(&e))?;
-        Ok(SigstoreTrust { verifier })
+        let log_ids = root
+            .tlogs
+            .iter()
+            .map(|t| t.log_id.key_id.to_base64())
+            .collect();
+        Ok(SigstoreTrust { verifier, log_ids })
     }
 }
 
@@ -153,6 +160,18 @@ pub fn verify_bundle(
         certificates.truncate(1);
     }
     let artifact = to_artifact(artifact)?;
+    // §4.2 every entry names a log of the trusted root (the library would report this as a
+    // SET or checkpoint failure; name it for what it is).
+    for entry in &bundle.verification_material.tlog_entries {
+        let id = entry.log_id.key_id.to_base64();
+        if !trust.log_ids.contains(&id) {
+            return Err(BundleError::new(
+                Step::Tlog,
+                "a transparency log of the trusted root",
+                format!("unknown log id {id}"),
+            ));
+        }
+    }
 
     let (result, signer) = match policy {
         SignerPolicy::Certificate { san, issuer } => {
@@ -467,4 +486,132 @@ fn map_error(e: &SvError) -> BundleError {
         _ => (Step::Parse, "a verifiable bundle"),
     };
     BundleError::new(step, expected, e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trust_and_results_can_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<SigstoreTrust>();
+        send_sync::<VerifiedBundle>();
+        send_sync::<SignerPolicy>();
+    }
+
+    #[test]
+    fn regex_matchers_are_anchored_on_the_whole_value() {
+        let m = Matcher::regex("https://github.com/org/repo").unwrap();
+        assert!(m.matches("https://github.com/org/repo"));
+        assert!(!m.matches("https://github.com/org/repo-evil"));
+        assert!(!m.matches("xhttps://github.com/org/repo"));
+        // alternation stays inside the anchors
+        let m = Matcher::regex("a|b").unwrap();
+        assert!(m.matches("a") && m.matches("b"));
+        assert!(!m.matches("ab") && !m.matches("xa") && !m.matches("bx"));
+        assert!(Matcher::regex("(").is_err());
+        let e = Matcher::Exact("a.b".into());
+        assert!(e.matches("a.b") && !e.matches("axb"));
+    }
+
+    #[test]
+    fn library_errors_map_to_their_step() {
+        let t = jiff::Timestamp::UNIX_EPOCH;
+        let cases: Vec<(SvError, Step)> = vec![
+            (SvError::SignatureInvalid("x".into()), Step::Signature),
+            (SvError::ArtifactMismatch("x".into()), Step::Artifact),
+            (SvError::UnsupportedArtifact("x".into()), Step::Artifact),
+            (
+                CertificateError::ChainInvalid("x".into()).into(),
+                Step::CertificateChain,
+            ),
+            (
+                CertificateError::Malformed("x".into()).into(),
+                Step::CertificateChain,
+            ),
+            (
+                CertificateError::NoValidAuthority { time: t }.into(),
+                Step::CertificateChain,
+            ),
+            (
+                CertificateError::Expired {
+                    time: t,
+                    not_after: t,
+                }
+                .into(),
+                Step::CertificateChain,
+            ),
+            (CertificateError::Sct("x".into()).into(), Step::Sct),
+            (
+                TransparencyLogError::UnknownLog { log_id: "x".into() }.into(),
+                Step::Tlog,
+            ),
+            (
+                TransparencyLogError::InclusionProof("x".into()).into(),
+                Step::InclusionProof,
+            ),
+            (
+                TransparencyLogError::Checkpoint("x".into()).into(),
+                Step::Checkpoint,
+            ),
+            (
+                TransparencyLogError::InclusionPromise("x".into()).into(),
+                Step::SignedEntryTimestamp,
+            ),
+            (
+                TransparencyLogError::EntryMismatch("x".into()).into(),
+                Step::TlogBody,
+            ),
+            (
+                TransparencyLogError::MalformedEntry("x".into()).into(),
+                Step::TlogBody,
+            ),
+            (
+                TransparencyLogError::IntegratedTime("x".into()).into(),
+                Step::Time,
+            ),
+            (TimestampError::Invalid("x".into()).into(), Step::Time),
+            (
+                TimestampError::NoVerifiedTimestamp("x".into()).into(),
+                Step::Time,
+            ),
+            (SvError::InvalidTrustRoot("x".into()), Step::TrustRoot),
+            (SvError::InvalidBundle("x".into()), Step::Parse),
+            (SvError::UnsupportedBundle("x".into()), Step::Parse),
+            (
+                sigstore_verify::bundle::Error::MissingCheckpoint.into(),
+                Step::Checkpoint,
+            ),
+            (
+                sigstore_verify::bundle::Error::CheckpointRootMismatch.into(),
+                Step::InclusionProof,
+            ),
+        ];
+        for (e, step) in cases {
+            let m = map_error(&e);
+            assert_eq!(m.step, step, "{e}");
+            assert_eq!(m.actual, e.to_string());
+        }
+    }
+
+    #[test]
+    fn trusted_roots_are_checked() {
+        SigstoreTrust::from_json(crate::trust::PRODUCTION_TRUSTED_ROOT).unwrap();
+        SigstoreTrust::from_json(crate::trust::STAGING_TRUSTED_ROOT).unwrap();
+        let bad_type = crate::trust::PRODUCTION_TRUSTED_ROOT.replace(
+            TRUSTED_ROOT_MEDIA_TYPE,
+            "application/vnd.dev.sigstore.trustedroot+json;version=9",
+        );
+        assert_eq!(
+            SigstoreTrust::from_json(&bad_type).unwrap_err().step,
+            Step::TrustRoot
+        );
+        let big = " ".repeat(MAX_TRUSTED_ROOT_BYTES + 1);
+        assert_eq!(
+            SigstoreTrust::from_json(&big).unwrap_err().step,
+            Step::TrustRoot
+        );
+        assert_eq!(spki_from_pem("not a pem").unwrap_err().step, Step::Parse);
+    }
 }

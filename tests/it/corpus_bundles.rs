@@ -870,3 +870,217 @@ fn pacote_negatives_fail_at_their_step() {
         }
     }
 }
+
+/// sigstore-rs's 2026 cosign bundle carries a Rekor entry *and* an RFC 3161 timestamp: both
+/// verified times are kept, each with its source (MANIFEST §6).
+#[test]
+fn rekor_and_tsa_times_are_both_kept_with_their_source() {
+    let Some(dir) = corpus_dir("rekor_and_tsa_times_are_both_kept_with_their_source") else {
+        return;
+    };
+    let bundle = read(&dir, "sigstore-rs/bundle_v03.json");
+    let v: Value = serde_json::from_slice(&bundle).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let st: Value = serde_json::from_slice(&payload).unwrap();
+    let d: [u8; 32] = hex::decode(st["subject"][0]["digest"]["sha256"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let b = verify_bundle(
+        &production(),
+        &bundle,
+        ArtifactRef::Sha256(d),
+        &SignerPolicy::Certificate {
+            san: Some(Matcher::regex(r"https://github\.com/kubewarden/.*").unwrap()),
+            issuer: Some(Matcher::Exact(GHA.into())),
+        },
+    )
+    .unwrap();
+    let sources: Vec<TimeSource> = b.times().iter().map(|t| t.source).collect();
+    assert!(sources.contains(&TimeSource::Rekor), "{:?}", b.times());
+    assert!(sources.contains(&TimeSource::Tsa), "{:?}", b.times());
+    let tsa = b
+        .times()
+        .iter()
+        .find(|t| t.source == TimeSource::Tsa)
+        .unwrap();
+    assert_eq!((tsa.log_index, tsa.log_id.as_deref()), (None, None));
+    let rekor = b
+        .times()
+        .iter()
+        .find(|t| t.source == TimeSource::Rekor)
+        .unwrap();
+    assert_eq!(
+        rekor.log_index,
+        v["verificationMaterial"]["tlogEntries"][0]["logIndex"]
+            .as_str()
+            .unwrap()
+            .parse::<i64>()
+            .ok()
+    );
+    assert_eq!(b.integrated_time(), Some(rekor.time));
+    // sorted
+    assert!(b.times().windows(2).all(|w| w[0] <= w[1]));
+}
+
+#[test]
+fn sigstore_go_dsse_bundle_verifies_and_its_negatives_fail() {
+    let Some(dir) = corpus_dir("sigstore_go_dsse_bundle_verifies_and_its_negatives_fail") else {
+        return;
+    };
+    let any = SignerPolicy::Certificate {
+        san: None,
+        issuer: None,
+    };
+    let bundle = read(&dir, "sigstore-go/testing-data/bundles/dsse.sigstore.json");
+    let v: Value = serde_json::from_slice(&bundle).unwrap();
+    let payload = base64::engine::general_purpose::STANDARD
+        .decode(v["dsseEnvelope"]["payload"].as_str().unwrap())
+        .unwrap();
+    let st: Value = serde_json::from_slice(&payload).unwrap();
+    let d: [u8; 64] = hex::decode(st["subject"][0]["digest"]["sha512"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let b = verify_bundle(&production(), &bundle, ArtifactRef::Sha512(d), &any).unwrap();
+    assert_eq!(identity(&b).san_kind, SanKind::Email);
+
+    // Key-based bundle with a TSA time and no tlog entry: rejected (DESIGN §4 requires the log).
+    let root = String::from_utf8(read(
+        &dir,
+        "sigstore-go/testing-data/trusted-roots/public-key-validity.json",
+    ))
+    .unwrap();
+    let pem = String::from_utf8(read(
+        &dir,
+        "sigstore-go/testing-data/public-keys/public-key-validity.pem",
+    ))
+    .unwrap();
+    let spki_der = npm_provenance::verify::sigstore::spki_from_pem(&pem).unwrap();
+    // Its root has only a TSA: no log, no CA, so nothing could verify under DESIGN §4.
+    assert_eq!(
+        SigstoreTrust::from_json(&root).unwrap_err().step,
+        Step::TrustRoot
+    );
+    let r = verify_bundle(
+        &production(),
+        &read(
+            &dir,
+            "sigstore-go/testing-data/bundles/public-key-validity.sigstore.json",
+        ),
+        ArtifactRef::Bytes(b"test content"),
+        &SignerPolicy::PublicKey { spki_der },
+    );
+    assert_eq!(step_of(r, "public-key-validity"), Step::Tlog);
+}
+
+/// npm/cli libnpmpublish fixtures (2022, no tlog entries): none verifies (MANIFEST §2.2).
+#[test]
+fn libnpmpublish_fixtures_all_fail() {
+    let Some(dir) = corpus_dir("libnpmpublish_fixtures_all_fail") else {
+        return;
+    };
+    let tgz = read(
+        &dir,
+        "npm-cli/libnpmpublish-fixtures/npmcli-libnpmpublish-test-1.0.0.tgz",
+    );
+    let any = SignerPolicy::Certificate {
+        san: None,
+        issuer: None,
+    };
+    for (file, step) in [
+        ("bad-bundle.json", Step::Parse),
+        ("valid-bundle.json", Step::Tlog),
+        ("bad-dsse-payload-bundle.json", Step::Tlog),
+        ("digest-mismatch-provenance-bundle.json", Step::Tlog),
+        ("invalid-signature-bundle.json", Step::Tlog),
+        ("multi-subject-provenance-bundle.json", Step::Tlog),
+        ("no-provenance-envelope-bundle.json", Step::Tlog),
+        ("no-provenance-subject-bundle.json", Step::Tlog),
+    ] {
+        let f = format!("npm-cli/libnpmpublish-fixtures/{file}");
+        let r = verify_bundle(
+            &production(),
+            &read(&dir, &f),
+            ArtifactRef::Bytes(&tgz),
+            &any,
+        );
+        assert_eq!(step_of(r, &f), step, "{f}");
+    }
+}
+
+#[test]
+fn unusable_key_fails_at_the_signature() {
+    let Some(dir) = corpus_dir("unusable_key_fails_at_the_signature") else {
+        return;
+    };
+    let tar = read(&dir, "npm-registry-tarballs/sigstore-1.3.0.tgz");
+    let r = verify_bundle(
+        &production(),
+        &read(&dir, "sigstore-go/examples/bundle-publish.json"),
+        ArtifactRef::Bytes(&tar),
+        &SignerPolicy::PublicKey {
+            spki_der: vec![0x30, 0x03, 0x02, 0x01, 0x01],
+        },
+    );
+    assert_eq!(step_of(r, "garbage key"), Step::Signature);
+    // The other npm key (DhQ8…) did not sign it.
+    let r = verify_bundle(
+        &production(),
+        &read(&dir, "sigstore-go/examples/bundle-publish.json"),
+        ArtifactRef::Bytes(&tar),
+        &SignerPolicy::PublicKey {
+            spki_der: npm_key("SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U"),
+        },
+    );
+    assert_eq!(step_of(r, "wrong npm key"), Step::Signature);
+}
+
+/// Production hashedrekord bundles whose artifacts are not in the corpus, checked against the
+/// digest they sign (MANIFEST §6): a GitHub-signed wheel verifies; the 2024 CPython bundle
+/// carries an inclusion proof without a checkpoint, which the library (like DESIGN §4.2)
+/// refuses: it fails at the checkpoint step, not later.
+#[test]
+fn production_message_signature_bundles_from_their_digest() {
+    let Some(dir) = corpus_dir("production_message_signature_bundles_from_their_digest") else {
+        return;
+    };
+    let trust = production();
+    let whl = read(&dir, "sigstore-python/assets/bundle_v3_github.whl.sigstore");
+    let policy = SignerPolicy::Certificate {
+        san: None,
+        issuer: Some(Matcher::Exact(GHA.into())),
+    };
+    let b = verify_bundle(
+        &trust,
+        &whl,
+        ArtifactRef::Sha256(message_digest_sha256(&whl)),
+        &policy,
+    )
+    .unwrap();
+    assert!(b.statement().is_none());
+    assert!(identity(&b).source_repository_uri.is_some());
+    assert_rekor_time(&b, "whl");
+    // One bit off in the digest: the artifact step fails.
+    let mut d = message_digest_sha256(&whl);
+    d[0] ^= 1;
+    let r = verify_bundle(&trust, &whl, ArtifactRef::Sha256(d), &policy);
+    assert_eq!(step_of(r, "whl, wrong digest"), Step::Artifact);
+    // A sha512 digest cannot bind a hashedrekord (sha256) bundle.
+    let r = verify_bundle(&trust, &whl, ArtifactRef::Sha512([0; 64]), &policy);
+    assert_eq!(step_of(r, "whl, sha512"), Step::Artifact);
+
+    let cpython = read(
+        &dir,
+        "sigstore-python/assets/integration/Python-3.12.5.tgz.sigstore",
+    );
+    let r = verify_bundle(
+        &trust,
+        &cpython,
+        ArtifactRef::Sha256(message_digest_sha256(&cpython)),
+        &cert_policy("thomas@python.org", "https://accounts.google.com"),
+    );
+    assert_eq!(step_of(r, "cpython"), Step::Checkpoint);
+}

@@ -3,8 +3,11 @@
 
 mod cli;
 mod corpus_bundles;
+mod fixture_faults;
 mod inventory;
+mod registry;
 mod registry_signatures;
 mod tamper;
 mod testpki;
 mod trust;
+mod verify_bundle;

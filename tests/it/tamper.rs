@@ -174,6 +174,8 @@ rejected! {
     dsse_payload_changed => "dsse-payload-changed",
     dsse_payload_type_changed => "dsse-payload-type-changed",
     dsse_signature_changed => "dsse-signature-changed",
+    dsse_signature_empty => "dsse-signature-empty",
+    rfc3161_timestamps_duplicated => "rfc3161-timestamps-duplicated",
     subject_digest_changed => "subject-digest-changed",
     message_digest_changed => "message-digest-changed",
     // Identity and issuer policy.

@@ -12,6 +12,7 @@
 pub mod bundle;
 pub mod corpus;
 pub mod ct;
+pub mod fixture_registry;
 pub mod npm;
 pub mod pki;
 pub mod rekor;

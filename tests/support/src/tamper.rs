@@ -478,6 +478,27 @@ pub fn cases() -> Vec<Case> {
         exact_policy(),
         true,
     );
+    add(
+        "dsse-signature-empty",
+        Some("signature"),
+        &v03,
+        &|b: &mut Value| b["dsseEnvelope"]["signatures"][0]["sig"] = json!(""),
+        exact_policy(),
+        true,
+    );
+    add(
+        "rfc3161-timestamps-duplicated",
+        Some("time"),
+        &v03,
+        &|b: &mut Value| {
+            // The same (bogus) token twice: one timestamp must not count as two.
+            let token = json!({"signedTimestamp": b64(b"not a real RFC 3161 token")});
+            b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+                json!([token.clone(), token]);
+        },
+        exact_policy(),
+        true,
+    );
     {
         let statement = npm::provenance_statement(
             NAME,
@@ -717,7 +738,8 @@ pub fn cases() -> Vec<Case> {
     });
     out.push(Case {
         name: "wrong-trusted-root",
-        step: Some("signed-entry-timestamp"),
+        // The first thing that fails is the log: its id is not in the root.
+        step: Some("tlog"),
         trusted_root: other.trusted_root_json(),
         bundle: minted.to_bytes(),
         artifact: TARBALL.to_vec(),

@@ -134,6 +134,8 @@ fn reference_rejects_every_case_it_checks() {
             "artifact" => &["artifact mismatch", "cannot bind artifact"],
             "identity" => &["identity mismatch"],
             "issuer" => &["issuer mismatch"],
+            "tlog" => &["log ID", "unknown log"],
+            "time" => &["timestamp", "RFC 3161", "TSA"],
             "media-type" => &["media type", "bundle+json", "bundle.v0.3+json"],
             other => panic!("{}: no reference reason for step {other}", c.name),
         };

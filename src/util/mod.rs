@@ -1,4 +1,7 @@
-//! Small helpers shared by several layers: atomic writes, escaping of registry-controlled text.
+//! Small helpers shared by several layers: atomic writes, escaping of registry-controlled text,
+//! and the JSON guards every parser of outside input uses ([`json`]).
+
+pub mod json;
 
 use std::io::Write;
 use std::path::Path;

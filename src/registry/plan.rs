@@ -1,0 +1,540 @@
+//! The fetch plan: one packument per package name shared by its versions (abbreviated unless
+//! the history engine needs `time`/`_npmUser`), then the attestations of the installed
+//! versions, and registry keys once per registry that has no pinned keys; plus the run-level
+//! `registry-metadata-stripped` finding for registries that serve no signatures at all.
+//!
+//! The packument is read here only through a lean private view (`dist.signatures` present,
+//! `dist.attestations.url`, `_npmUser` present); the npm layer owns the real wire types.
+//! TODO(partial): switch to the npm layer's packument types once they land.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use url::Url;
+
+use super::client::{Accept, FetchError, FetchFailure, Fetched, RegistryClient, ResourceKind};
+use super::config::RegistryConfig;
+use super::redact::redact_url;
+use crate::findings::Finding;
+
+/// The public registry used by the remedy of `registry-metadata-stripped`.
+pub const PUBLIC_REGISTRY: &str = "https://registry.npmjs.org/";
+
+/// An installed package version whose evidence is wanted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Wanted {
+    pub name: String,
+    pub version: String,
+}
+
+/// What the run needs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlanOptions {
+    /// Full packuments (`time`, `_npmUser`) for the history engine; abbreviated otherwise.
+    pub full_packuments: bool,
+    /// The user pinned npm keys (`--npm-keys`): never fetch a registry's own keys.
+    pub user_keys: bool,
+}
+
+/// Where each document comes from.
+#[derive(Debug, Clone)]
+pub struct FetchPlan {
+    /// By package name: the packument URL on the registry its scope maps to (or on
+    /// `--metadata-registry`), and the variant.
+    pub packuments: BTreeMap<String, (Url, Accept)>,
+    /// The versions wanted per package name.
+    pub versions: BTreeMap<String, BTreeSet<String>>,
+    /// The registry each package's metadata comes from (attestation URLs are built on it).
+    pub registries: BTreeMap<String, Url>,
+    /// `/-/npm/v1/keys` of each registry that needs its own keys (not the public registry, no
+    /// user-pinned keys).
+    pub keys: BTreeSet<Url>,
+}
+
+impl FetchPlan {
+    /// Builds the plan. `metadata_registry` (`--metadata-registry`) replaces the configured
+    /// registries for packuments and attestations.
+    pub fn build(
+        wanted: &[Wanted],
+        config: &RegistryConfig,
+        metadata_registry: Option<&Url>,
+        opts: PlanOptions,
+    ) -> FetchPlan {
+        let accept = if opts.full_packuments {
+            Accept::Json
+        } else {
+            Accept::Abbreviated
+        };
+        let mut plan = FetchPlan {
+            packuments: BTreeMap::new(),
+            versions: BTreeMap::new(),
+            registries: BTreeMap::new(),
+            keys: BTreeSet::new(),
+        };
+        for w in wanted {
+            let registry = metadata_registry
+                .unwrap_or_else(|| config.registry_for(&w.name))
+                .clone();
+            plan.versions
+                .entry(w.name.clone())
+                .or_default()
+                .insert(w.version.clone());
+            if plan.packuments.contains_key(&w.name) {
+                continue;
+            }
+            if let Some(u) = packument_url(&registry, &w.name) {
+                plan.packuments.insert(w.name.clone(), (u, accept));
+            }
+            if !opts.user_keys && !super::public::is_public_npm(registry.as_str()) {
+                if let Ok(k) = registry.join("-/npm/v1/keys") {
+                    plan.keys.insert(k);
+                }
+            }
+            plan.registries.insert(w.name.clone(), registry);
+        }
+        plan
+    }
+}
+
+/// Everything fetched for a run. Failures are kept per document: they become the package's
+/// `unverifiable` finding, never an error of the run.
+#[derive(Debug, Default)]
+pub struct FetchedEvidence {
+    pub packuments: BTreeMap<String, Result<Fetched, FetchError>>,
+    /// `Ok(None)`: the registry has no attestations for the version (404).
+    pub attestations: BTreeMap<Wanted, Result<Option<Fetched>, FetchError>>,
+    pub keys: BTreeMap<Url, Result<Fetched, FetchError>>,
+    /// What each fetched packument says about the wanted versions (for the stripped check).
+    pub observed: BTreeMap<Wanted, VersionMetadata>,
+}
+
+/// The signals of one version in its packument that the plan needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VersionMetadata {
+    pub in_packument: bool,
+    pub has_signatures: bool,
+    pub has_npm_user: bool,
+    pub announces_attestations: bool,
+}
+
+/// Runs the plan: packuments and keys concurrently (the client bounds concurrency), then the
+/// attestations of every wanted version present in its packument.
+pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> FetchedEvidence {
+    let mut out = FetchedEvidence::default();
+    let mut set = tokio::task::JoinSet::new();
+    for (name, (u, accept)) in &plan.packuments {
+        let (c, name, u, accept) = (client.clone(), name.clone(), u.clone(), *accept);
+        set.spawn(async move {
+            let r = c.get(&u, accept, ResourceKind::Packument).await;
+            Job::Packument(name, r)
+        });
+    }
+    for k in &plan.keys {
+        let (c, k) = (client.clone(), k.clone());
+        set.spawn(async move {
+            let r = c.get(&k, Accept::Json, ResourceKind::Keys).await;
+            Job::Keys(k, r)
+        });
+    }
+    let mut att_jobs = Vec::new();
+    while let Some(done) = set.join_next().await {
+        match done {
+            Ok(Job::Packument(name, r)) => {
+                if let (Ok(f), Some(registry)) = (&r, plan.registries.get(&name)) {
+                    let versions = plan.versions.get(&name).cloned().unwrap_or_default();
+                    let lean = LeanPackument::parse(&f.bytes, &versions);
+                    for v in versions {
+                        let meta = lean.as_ref().map(|l| l.metadata(&v)).unwrap_or_default();
+                        let wanted = Wanted {
+                            name: name.clone(),
+                            version: v.clone(),
+                        };
+                        out.observed.insert(wanted.clone(), meta);
+                        if !meta.in_packument {
+                            continue;
+                        }
+                        let announced = lean.as_ref().and_then(|l| l.attestations_url(&v));
+                        if let Some(u) = attestations_url(registry, &name, &v, announced) {
+                            att_jobs.push((wanted, u));
+                        }
+                    }
+                }
+                out.packuments.insert(name, r);
+            }
+            Ok(Job::Keys(k, r)) => {
+                out.keys.insert(k, r);
+            }
+            Ok(Job::Attestations(..)) | Err(_) => {}
+        }
+    }
+    for (wanted, u) in att_jobs {
+        let c = client.clone();
+        set.spawn(async move {
+            let r = match c.get(&u, Accept::Json, ResourceKind::Attestations).await {
+                Ok(f) => Ok(Some(f)),
+                Err(e) if e.reason == FetchFailure::NotFound => Ok(None),
+                Err(e) => Err(e),
+            };
+            Job::Attestations(wanted, r)
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        if let Ok(Job::Attestations(w, r)) = done {
+            out.attestations.insert(w, r);
+        }
+    }
+    out
+}
+
+enum Job {
+    Packument(String, Result<Fetched, FetchError>),
+    Keys(Url, Result<Fetched, FetchError>),
+    Attestations(Wanted, Result<Option<Fetched>, FetchError>),
+}
+
+/// One run-level `registry-metadata-stripped` finding per registry whose packuments carry no
+/// `dist.signatures` for any wanted version found there (and, for full packuments, no
+/// `_npmUser` either), as a mirror that strips them does. Registries with nothing observed
+/// yield nothing.
+pub fn metadata_stripped(plan: &FetchPlan, evidence: &FetchedEvidence) -> Vec<Finding> {
+    let full = plan
+        .packuments
+        .values()
+        .any(|(_, accept)| *accept == Accept::Json);
+    let mut per_registry: BTreeMap<String, (usize, bool)> = BTreeMap::new();
+    for (w, meta) in &evidence.observed {
+        if !meta.in_packument {
+            continue;
+        }
+        let Some(reg) = plan.registries.get(&w.name) else {
+            continue;
+        };
+        let e = per_registry.entry(redact_url(reg)).or_insert((0, false));
+        e.0 += 1;
+        e.1 |= meta.has_signatures || (full && meta.has_npm_user);
+    }
+    per_registry
+        .into_iter()
+        .filter(|(_, (n, any))| *n > 0 && !*any)
+        .map(|(reg, (n, _))| {
+            Finding::new(
+                "registry-metadata-stripped",
+                format!(
+                    "{reg} serves no registry signatures{} for any of the {n} package versions \
+                     fetched from it (a mirror that strips them?); fetch metadata from the public \
+                     registry with --metadata-registry {PUBLIC_REGISTRY} (the lockfile's \
+                     integrity still binds the installed bytes)",
+                    if full { " or publisher data" } else { "" }
+                ),
+            )
+        })
+        .collect()
+}
+
+/// `REGISTRY/NAME`, with a scoped name's `/` escaped as `%2f` (as npm requests it).
+pub fn packument_url(registry: &Url, name: &str) -> Option<Url> {
+    let escaped = match name.strip_prefix('@') {
+        Some(rest) => format!("@{}", rest.replacen('/', "%2f", 1)),
+        None => name.to_string(),
+    };
+    if escaped.is_empty() || escaped.contains(['?', '#']) || escaped.starts_with('.') {
+        return None;
+    }
+    registry.join(&escaped).ok()
+}
+
+/// The attestations URL of `name@version`, always on `registry` (credentials and trust never
+/// follow another host named in metadata). As pacote: the announced URL's *path* under the
+/// configured registry; without an announcement, `-/npm/v1/attestations/NAME@VERSION`.
+pub fn attestations_url(
+    registry: &Url,
+    name: &str,
+    version: &str,
+    announced: Option<&str>,
+) -> Option<Url> {
+    if let Some(path) = announced
+        .and_then(|a| Url::parse(a).ok())
+        .map(|u| u.path().to_string())
+        .filter(|p| p.contains("/-/npm/v1/attestations/"))
+    {
+        let mut u = registry.clone();
+        let prefix = registry.path().trim_end_matches('/');
+        if path.starts_with(&format!("{prefix}/")) {
+            u.set_path(&path);
+        } else {
+            u.set_path(&format!("{prefix}{path}"));
+        }
+        u.set_query(None);
+        return Some(u);
+    }
+    let escaped = match name.strip_prefix('@') {
+        Some(rest) => format!("@{}", rest.replacen('/', "%2f", 1)),
+        None => name.to_string(),
+    };
+    registry
+        .join(&format!("-/npm/v1/attestations/{escaped}@{version}"))
+        .ok()
+}
+
+/// The few packument fields the plan reads, for the wanted versions only: everything else
+/// (other versions, `time`, readmes) is skipped while parsing, never held.
+struct LeanPackument {
+    versions: BTreeMap<String, LeanVersion>,
+}
+
+#[derive(Deserialize)]
+struct LeanVersion {
+    #[serde(default)]
+    dist: Option<LeanDist>,
+    #[serde(rename = "_npmUser", default)]
+    npm_user: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct LeanDist {
+    #[serde(default)]
+    signatures: Option<Vec<IgnoredAny>>,
+    #[serde(default)]
+    attestations: Option<LeanAttestations>,
+}
+
+#[derive(Deserialize)]
+struct LeanAttestations {
+    #[serde(default)]
+    url: Option<String>,
+}
+
+impl LeanPackument {
+    fn parse(bytes: &[u8], wanted: &BTreeSet<String>) -> Option<LeanPackument> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let lean = Seed {
+            wanted,
+            versions_level: false,
+        }
+        .deserialize(&mut de)
+        .ok()?;
+        de.end().ok()?;
+        Some(lean)
+    }
+
+    fn metadata(&self, version: &str) -> VersionMetadata {
+        let Some(v) = self.versions.get(version) else {
+            return VersionMetadata::default();
+        };
+        let dist = v.dist.as_ref();
+        VersionMetadata {
+            in_packument: true,
+            has_signatures: dist
+                .and_then(|d| d.signatures.as_ref())
+                .is_some_and(|s| !s.is_empty()),
+            has_npm_user: v.npm_user.is_some(),
+            announces_attestations: dist.and_then(|d| d.attestations.as_ref()).is_some(),
+        }
+    }
+
+    fn attestations_url(&self, version: &str) -> Option<&str> {
+        self.versions
+            .get(version)?
+            .dist
+            .as_ref()?
+            .attestations
+            .as_ref()?
+            .url
+            .as_deref()
+    }
+}
+
+/// Streams the packument: at the top level only `versions` is entered; inside it only the
+/// wanted versions are deserialised.
+struct Seed<'a> {
+    wanted: &'a BTreeSet<String>,
+    versions_level: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Seed<'_> {
+    type Value = LeanPackument;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<LeanPackument, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Seed<'_> {
+    type Value = LeanPackument;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LeanPackument, A::Error> {
+        let mut versions = BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if self.versions_level {
+                if self.wanted.contains(&key) {
+                    versions.insert(key, map.next_value::<LeanVersion>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            } else if key == "versions" {
+                versions = map
+                    .next_value_seed(Seed {
+                        wanted: self.wanted,
+                        versions_level: true,
+                    })?
+                    .versions;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(LeanPackument { versions })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn u(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn packument_urls_escape_scopes() {
+        let r = u("https://registry.npmjs.org/");
+        assert_eq!(
+            packument_url(&r, "@actions/core").unwrap().as_str(),
+            "https://registry.npmjs.org/@actions%2fcore"
+        );
+        assert_eq!(
+            packument_url(&u("https://h.example/npm/"), "nuxt")
+                .unwrap()
+                .as_str(),
+            "https://h.example/npm/nuxt"
+        );
+        assert!(packument_url(&r, "../x").is_none());
+    }
+
+    #[test]
+    fn attestation_urls_stay_on_the_configured_registry() {
+        let mirror = u("https://mirror.example/");
+        let a = attestations_url(
+            &mirror,
+            "nuxt",
+            "4.1.2",
+            Some("https://registry.npmjs.org/-/npm/v1/attestations/nuxt@4.1.2"),
+        )
+        .unwrap();
+        assert_eq!(
+            a.as_str(),
+            "https://mirror.example/-/npm/v1/attestations/nuxt@4.1.2"
+        );
+        let prefixed = u("https://h.example/npm/");
+        let b = attestations_url(
+            &prefixed,
+            "x",
+            "1.0.0",
+            Some("https://evil.example/-/npm/v1/attestations/x@1.0.0?t=1"),
+        )
+        .unwrap();
+        assert_eq!(
+            b.as_str(),
+            "https://h.example/npm/-/npm/v1/attestations/x@1.0.0"
+        );
+        let c = attestations_url(&prefixed, "@s/p", "2.0.0", None).unwrap();
+        assert_eq!(
+            c.as_str(),
+            "https://h.example/npm/-/npm/v1/attestations/@s%2fp@2.0.0"
+        );
+        // An announcement that is not an attestations path is ignored.
+        let d =
+            attestations_url(&mirror, "x", "1.0.0", Some("https://mirror.example/other")).unwrap();
+        assert!(d.path().ends_with("/attestations/x@1.0.0"));
+    }
+
+    #[test]
+    fn lean_view_reads_the_signals() {
+        let doc = br#"{"name":"a","time":{"1.0.0":"x"},"versions":{
+            "1.0.0":{"dist":{"signatures":[{"keyid":"k","sig":"s"}],
+                     "attestations":{"url":"https://r/-/npm/v1/attestations/a@1.0.0"}},
+                     "_npmUser":{"name":"n"}, "readme":"long"},
+            "0.9.0":{"dist":{"integrity":"sha512-x"}}}}"#;
+        let wanted: BTreeSet<String> = ["1.0.0", "0.9.0", "2.0.0"].map(String::from).into();
+        let l = LeanPackument::parse(doc, &wanted).unwrap();
+        assert_eq!(
+            l.metadata("1.0.0"),
+            VersionMetadata {
+                in_packument: true,
+                has_signatures: true,
+                has_npm_user: true,
+                announces_attestations: true
+            }
+        );
+        assert_eq!(
+            l.metadata("0.9.0"),
+            VersionMetadata {
+                in_packument: true,
+                ..Default::default()
+            }
+        );
+        assert!(!l.metadata("2.0.0").in_packument);
+        assert_eq!(
+            l.attestations_url("1.0.0"),
+            Some("https://r/-/npm/v1/attestations/a@1.0.0")
+        );
+        // Only the wanted versions are kept.
+        let only: BTreeSet<String> = ["0.9.0".to_string()].into();
+        let l = LeanPackument::parse(doc, &only).unwrap();
+        assert_eq!(l.versions.len(), 1);
+        assert!(!l.metadata("1.0.0").in_packument);
+        assert!(LeanPackument::parse(b"[1,2]", &only).is_none());
+        assert!(LeanPackument::parse(br#"{"versions":{}} trailing"#, &only).is_none());
+    }
+
+    #[test]
+    fn plan_shares_packuments_and_skips_public_keys() {
+        let config = RegistryConfig::load(&super::super::config::ConfigInputs {
+            cli_registry: Some("https://registry.npmjs.org/".into()),
+            env: [(
+                "npm_config_@corp:registry".to_string(),
+                "https://npm.corp.example/".to_string(),
+            )]
+            .into(),
+            ..Default::default()
+        })
+        .unwrap();
+        let w = |n: &str, v: &str| Wanted {
+            name: n.into(),
+            version: v.into(),
+        };
+        let wanted = [w("a", "1.0.0"), w("a", "2.0.0"), w("@corp/b", "1.0.0")];
+        let plan = FetchPlan::build(&wanted, &config, None, PlanOptions::default());
+        assert_eq!(plan.packuments.len(), 2);
+        assert_eq!(plan.versions["a"].len(), 2);
+        assert_eq!(plan.packuments["a"].1, Accept::Abbreviated);
+        assert_eq!(
+            plan.packuments["@corp/b"].0.as_str(),
+            "https://npm.corp.example/@corp%2fb"
+        );
+        assert_eq!(
+            plan.keys.iter().map(Url::as_str).collect::<Vec<_>>(),
+            ["https://npm.corp.example/-/npm/v1/keys"]
+        );
+        let md = u("https://registry.npmjs.org/");
+        let plan = FetchPlan::build(
+            &wanted,
+            &config,
+            Some(&md),
+            PlanOptions {
+                full_packuments: true,
+                user_keys: false,
+            },
+        );
+        assert!(plan.keys.is_empty());
+        assert_eq!(plan.packuments["a"].1, Accept::Json);
+        assert!(plan.packuments["@corp/b"]
+            .0
+            .as_str()
+            .starts_with("https://registry.npmjs.org/"));
+    }
+}
