@@ -342,3 +342,18 @@ fn a_root_with_logs_but_no_ca_still_verifies_key_signed_bundles() {
     root["tlogs"] = serde_json::json!([]);
     assert!(SigstoreTrust::from_json(&root.to_string()).is_err());
 }
+
+#[test]
+fn a_root_with_a_duplicated_log_is_refused_at_the_trust_root_step() {
+    let ts = TestSigstore::new(SEED);
+    let mut root = ts.trusted_root();
+    let log = root["tlogs"][0].clone();
+    root["tlogs"] = serde_json::json!([log.clone(), log]);
+    let e = SigstoreTrust::from_json(&root.to_string()).expect_err("duplicate log id");
+    assert_eq!(e.step.as_str(), "trust-root", "{e}");
+    assert!(format!(
+        "{:?}",
+        SigstoreTrust::from_json(&ts.trusted_root_json()).unwrap()
+    )
+    .contains("SigstoreTrust"));
+}

@@ -135,8 +135,13 @@ fn reference_rejects_every_case_it_checks() {
             "identity" => &["identity mismatch"],
             "issuer" => &["issuer mismatch"],
             "tlog" => &["log ID", "unknown log"],
-            "time" => &["timestamp", "RFC 3161", "TSA"],
-            "media-type" => &["media type", "bundle+json", "bundle.v0.3+json"],
+            "time" => &["timestamp", "RFC 3161", "TSA", "integrated time"],
+            "media-type" => &[
+                "media type",
+                "bundle+json",
+                "bundle.v0.3+json",
+                "has no checkpoint",
+            ],
             other => panic!("{}: no reference reason for step {other}", c.name),
         };
         assert!(
