@@ -130,7 +130,12 @@ fn reference_rejects_every_case_it_checks() {
             "inclusion-proof" => &["inclusion proof"],
             "checkpoint" => &["checkpoint"],
             "tlog-body" => &["log entry does not match"],
-            "signature" => &["signature", "payload type", "certificate but public-key"],
+            "signature" => &[
+                "signature",
+                "payload type",
+                "certificate but public-key",
+                "Invalid key",
+            ],
             "artifact" => &["artifact mismatch", "cannot bind artifact"],
             "identity" => &["identity mismatch"],
             "issuer" => &["issuer mismatch"],
