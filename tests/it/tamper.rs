@@ -129,6 +129,22 @@ fn control_verifies_against_a_sha512_digest() {
 }
 
 #[test]
+fn errors_name_the_policy_they_enforce() {
+    for (name, needle) in [
+        ("identity-mismatch-exact", "acme/widget-evil"),
+        ("identity-mismatch-regex", "acme/other"),
+        ("issuer-mismatch-exact", "accounts.google.com"),
+        ("issuer-mismatch-regex", "gitlab"),
+    ] {
+        let e = verify(&tamper::case(name)).expect_err(name);
+        assert!(e.expected.contains(needle), "{name}: {e}");
+        assert!(e
+            .to_string()
+            .starts_with(&format!("step={}: expected ", e.step.as_str())));
+    }
+}
+
+#[test]
 fn every_matrix_case_has_a_test_here() {
     let here = include_str!("tamper.rs");
     for case in tamper::cases() {
@@ -174,6 +190,13 @@ rejected! {
     dsse_payload_changed => "dsse-payload-changed",
     dsse_payload_type_changed => "dsse-payload-type-changed",
     dsse_signature_changed => "dsse-signature-changed",
+    dsse_signature_empty => "dsse-signature-empty",
+    rfc3161_timestamps_duplicated => "rfc3161-timestamps-duplicated",
+    rfc3161_timestamp_bogus => "rfc3161-timestamp-bogus",
+    inclusion_proof_without_checkpoint_v03 => "inclusion-proof-without-checkpoint-v03",
+    inclusion_proof_without_checkpoint_v01 => "inclusion-proof-without-checkpoint-v01",
+    integrated_time_in_the_future => "integrated-time-in-the-future",
+    publish_verified_with_a_malformed_key => "publish-verified-with-a-malformed-key",
     subject_digest_changed => "subject-digest-changed",
     message_digest_changed => "message-digest-changed",
     // Identity and issuer policy.

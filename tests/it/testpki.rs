@@ -309,3 +309,51 @@ fn fulcio_othername_san_and_later_extensions_are_accepted() {
     assert_eq!(f.san, "octocat!example.com");
     assert_eq!(f.source_repository_uri, id.claims.get(&12).cloned());
 }
+
+#[test]
+fn a_root_with_logs_but_no_ca_still_verifies_key_signed_bundles() {
+    // npm publish attestations need no Fulcio CA; a root of logs only must load and verify them.
+    let ts = TestSigstore::new(SEED);
+    let mut root = ts.trusted_root();
+    root["certificateAuthorities"] = serde_json::json!([]);
+    let trust = SigstoreTrust::from_json(&root.to_string()).expect("a root of logs only loads");
+    let m = ts.mint_publish("widget", "1.0.0", &npm::sha512_hex(TARBALL), T);
+    let key = SignerPolicy::PublicKey {
+        spki_der: ts.npm_spki_der(),
+    };
+    verify_bundle(&trust, &m.to_bytes(), ArtifactRef::Bytes(TARBALL), &key)
+        .expect("publish attestation verifies without a CA");
+    // A certificate bundle then has no CA to chain to.
+    let id = Identity::github_actions(
+        "acme/widget",
+        ".github/workflows/release.yml",
+        "refs/heads/main",
+    );
+    let p = ts.mint_provenance(&id, "widget", "1.0.0", &npm::sha512_hex(TARBALL), T);
+    let e = verify_bundle(
+        &trust,
+        &p.to_bytes(),
+        ArtifactRef::Bytes(TARBALL),
+        &any_identity(),
+    )
+    .expect_err("no CA");
+    assert_eq!(e.step.as_str(), "certificate-chain", "{e}");
+    // An empty root is refused when loading.
+    root["tlogs"] = serde_json::json!([]);
+    assert!(SigstoreTrust::from_json(&root.to_string()).is_err());
+}
+
+#[test]
+fn a_root_with_a_duplicated_log_is_refused_at_the_trust_root_step() {
+    let ts = TestSigstore::new(SEED);
+    let mut root = ts.trusted_root();
+    let log = root["tlogs"][0].clone();
+    root["tlogs"] = serde_json::json!([log.clone(), log]);
+    let e = SigstoreTrust::from_json(&root.to_string()).expect_err("duplicate log id");
+    assert_eq!(e.step.as_str(), "trust-root", "{e}");
+    assert!(format!(
+        "{:?}",
+        SigstoreTrust::from_json(&ts.trusted_root_json()).unwrap()
+    )
+    .contains("SigstoreTrust"));
+}

@@ -478,6 +478,87 @@ pub fn cases() -> Vec<Case> {
         exact_policy(),
         true,
     );
+    add(
+        "dsse-signature-empty",
+        Some("signature"),
+        &v03,
+        &|b: &mut Value| b["dsseEnvelope"]["signatures"][0]["sig"] = json!(""),
+        exact_policy(),
+        true,
+    );
+    add(
+        "rfc3161-timestamps-duplicated",
+        Some("time"),
+        &v03,
+        &|b: &mut Value| {
+            // The same (bogus) token twice: one timestamp must not count as two.
+            let token = json!({"signedTimestamp": b64(b"not a real RFC 3161 token")});
+            b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+                json!([token.clone(), token]);
+        },
+        exact_policy(),
+        true,
+    );
+    add(
+        "rfc3161-timestamp-bogus",
+        Some("time"),
+        &v03,
+        &|b: &mut Value| {
+            b["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"] =
+                json!([{"signedTimestamp": b64(b"not a real RFC 3161 token")}]);
+        },
+        exact_policy(),
+        true,
+    );
+    let drop_checkpoint = &|b: &mut Value| {
+        if let Some(p) =
+            b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"].as_object_mut()
+        {
+            p.remove("checkpoint");
+        }
+    };
+    // v0.2+ require a checkpoint with every proof (a media type rule); a v0.1 bundle may carry
+    // a proof, but then it must be checkpointed too.
+    add(
+        "inclusion-proof-without-checkpoint-v03",
+        Some("media-type"),
+        &v03,
+        drop_checkpoint,
+        exact_policy(),
+        true,
+    );
+    add(
+        "inclusion-proof-without-checkpoint-v01",
+        Some("checkpoint"),
+        &MintSpec {
+            log: crate::rekor::LogOptions::default(),
+            ..v01.clone()
+        },
+        drop_checkpoint,
+        exact_policy(),
+        true,
+    );
+    add(
+        "integrated-time-in-the-future",
+        Some("time"),
+        // 2039-01-01: validly logged and certified, but after "now" (the library reads the
+        // clock for this one check; the case holds until 2039).
+        &MintSpec {
+            time: 2_177_452_800,
+            ..v03.clone()
+        },
+        none,
+        exact_policy(),
+        true,
+    );
+    add(
+        "publish-verified-with-a-malformed-key",
+        Some("signature"),
+        &publish_spec(),
+        none,
+        PolicySpec::PublicKey(vec![0x30, 0x03, 0x02, 0x01, 0x01]),
+        true,
+    );
     {
         let statement = npm::provenance_statement(
             NAME,
@@ -717,7 +798,8 @@ pub fn cases() -> Vec<Case> {
     });
     out.push(Case {
         name: "wrong-trusted-root",
-        step: Some("signed-entry-timestamp"),
+        // The first thing that fails is the log: its id is not in the root.
+        step: Some("tlog"),
         trusted_root: other.trusted_root_json(),
         bundle: minted.to_bytes(),
         artifact: TARBALL.to_vec(),
