@@ -111,6 +111,8 @@ pub const CODES: &[CodeInfo] = &[
     c("staged-publish", Level::Info, "the version was published through a staged publish with an approver"),
     c("subject-mismatch", Level::Deny, "the attestation subject is not the installed package"),
     c("trust-root-stale", Level::Warn, "the trust material in use is older than the configured age"),
+    c("trust-update-failed", Level::Deny, "trust-roots update could not fetch the TUF repository; the previous trust material stays in use"),
+    c("trust-update-refused", Level::Deny, "the TUF repository's metadata or targets did not verify; the previous trust material stays in use"),
     c("trusted-publisher-dropped", Level::Info, "still with provenance from the same repository and workflow, but no longer through trusted publishing"),
     c("unverifiable", Level::Deny, "the evidence could not be fetched or checked"),
     c("version-not-in-registry", Level::Deny, "the installed version is no longer in the registry"),

@@ -10,4 +10,5 @@ mod inventory;
 mod registry;
 mod registry_signatures;
 mod trust;
+mod tuf;
 mod verify_bundle;

@@ -3,3 +3,4 @@
 
 pub mod corpus;
 pub mod fixture_registry;
+pub mod tuf_server;
