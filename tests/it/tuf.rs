@@ -49,7 +49,12 @@ impl Repo {
     }
 
     fn update(&self, from_root: u64, now: Option<&str>) -> Output {
-        let root = self.root(from_root);
+        self.update_from(Some(from_root), now)
+    }
+
+    /// `trust-roots update --format json` from this root of the corpus history, or from the
+    /// embedded root (v16) when `None`.
+    fn update_from(&self, from_root: Option<u64>, now: Option<&str>) -> Output {
         let mut args: Vec<String> = vec![
             "trust-roots".into(),
             "update".into(),
@@ -59,9 +64,13 @@ impl Repo {
             self.reg.url(),
             "--data-dir".into(),
             self.data.display().to_string(),
-            "--danger-tuf-root".into(),
-            root.display().to_string(),
         ];
+        if let Some(v) = from_root {
+            args.extend([
+                "--danger-tuf-root".into(),
+                self.root(v).display().to_string(),
+            ]);
+        }
         if let Some(now) = now {
             args.extend(["--danger-now".into(), now.into()]);
         }
@@ -226,6 +235,48 @@ fn update_walks_the_root_chain_and_the_delegation_then_show_uses_it() {
     // A second run from a later root is an update too (no change: equal versions).
     let again = assert_updated(&repo.update(14, Some(BEFORE_EXPIRY)));
     assert_eq!(again["stored"]["versions"]["timestamp"], 762);
+}
+
+#[test]
+fn update_from_the_embedded_root_needs_no_test_flag_to_be_used() {
+    let Some(repo) = Repo::start("update_from_the_embedded_root") else {
+        return;
+    };
+    // The embedded root v16 is newer than the repository's v15 and lists the same online
+    // keys: no newer root is found (17.root.json is 404) and the rest verifies under v16.
+    let doc = assert_updated(&repo.update_from(None, Some(BEFORE_EXPIRY)));
+    let v = &doc["stored"]["versions"];
+    assert_eq!(v["root"], 16, "{doc}");
+    assert_eq!(v["timestamp"], 762);
+    assert_eq!(v["npm_role"], 8);
+    assert_eq!(doc["stored"]["in_use"], true);
+    assert_eq!(repo.reg.count("/17.root.json"), 1);
+    assert_eq!(repo.reg.count("/15.root.json"), 0, "never walks back");
+    let shown = repo.show(None, BEFORE_EXPIRY);
+    assert_eq!(shown["sigstore"]["source"], "tuf-update", "{shown}");
+    assert_eq!(shown["npm_keys"]["source"], "tuf-update");
+    assert_eq!(shown["trust_material"]["selected"], "tuf-update");
+    // Text output names the stored file.
+    let out = run(&[
+        "trust-roots".into(),
+        "show".into(),
+        "--data-dir".into(),
+        repo.data.display().to_string(),
+        "--danger-now".into(),
+        BEFORE_EXPIRY.into(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(&format!(
+            "Sigstore trusted root (TUF update {}",
+            repo.data.join("trust-roots").display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("In use: TUF update from http://127.0.0.1:"),
+        "{text}"
+    );
 }
 
 #[test]
