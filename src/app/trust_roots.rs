@@ -518,3 +518,96 @@ fn window(from: Option<Timestamp>, until: Option<Timestamp>) -> String {
         until.map_or_else(|| "open".into(), |t| t.to_string())
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trust::tuf::{TufTargets, TufVersions};
+
+    fn args(data: &Path) -> TrustArgs {
+        TrustArgs {
+            trusted_root: None,
+            npm_keys: None,
+            data_dir: Some(data.to_path_buf()),
+            danger_tuf_root: None,
+        }
+    }
+
+    fn store_update(data: &Path, root_version: u64) -> crate::trust::store::StoredUpdate {
+        let targets = TufTargets {
+            trusted_root: crate::trust::PRODUCTION_TRUSTED_ROOT.as_bytes().to_vec(),
+            npm_keys: crate::trust::NPM_KEYS.as_bytes().to_vec(),
+            versions: TufVersions {
+                root: root_version,
+                timestamp: 1,
+                snapshot: 1,
+                targets: 1,
+                npm_role: 1,
+                timestamp_expires: "2027-01-01T00:00:00Z".parse().unwrap(),
+            },
+        };
+        TrustStore::new(data)
+            .save(
+                &targets,
+                &url::Url::parse("https://tuf.example/").unwrap(),
+                root_version,
+                "2026-12-01T00:00:00Z".parse().unwrap(),
+            )
+            .unwrap()
+    }
+
+    fn tmp(name: &str) -> PathBuf {
+        let d =
+            std::env::temp_dir().join(format!("npmprov-app-trust-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        d
+    }
+
+    #[test]
+    fn flag_beats_update_beats_embedded() {
+        let d = tmp("precedence");
+        let a = args(&d);
+        assert_eq!(trusted_root_json(&a).unwrap().1, Source::Embedded);
+        let saved = store_update(&d, 16);
+        assert_eq!(
+            trusted_root_json(&a).unwrap().1,
+            Source::Update(saved.trusted_root_path())
+        );
+        assert_eq!(load_npm_keys(&a).unwrap().source, KeySource::Pinned);
+        let flag = d.join("root.json");
+        std::fs::write(&flag, crate::trust::PRODUCTION_TRUSTED_ROOT).unwrap();
+        let with_flag = TrustArgs {
+            trusted_root: Some(flag.clone()),
+            ..a.clone()
+        };
+        assert_eq!(trusted_root_json(&with_flag).unwrap().1, Source::File(flag));
+        // An update verified under a root older than the embedded v16 is not used.
+        store_update(&d, 15);
+        assert_eq!(trusted_root_json(&a).unwrap().1, Source::Embedded);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn stale_findings_follow_the_material_in_use() {
+        let d = tmp("stale");
+        let a = args(&d);
+        let soon: Timestamp = "2027-01-01T00:00:00Z".parse().unwrap();
+        let late: Timestamp = "2027-07-01T00:00:00Z".parse().unwrap();
+        assert!(stale_findings(&a, soon).unwrap().is_empty());
+        assert_eq!(
+            stale_findings(&a, late).unwrap()[0].code,
+            "trust-root-stale"
+        );
+        store_update(&d, 16);
+        // Verified 2026-12-01: 212 days before `late`.
+        let f = stale_findings(&a, late).unwrap();
+        assert!(f[0].message.contains("TUF-updated"), "{}", f[0].message);
+        let both = TrustArgs {
+            trusted_root: Some(d.join("x")),
+            npm_keys: Some(d.join("y")),
+            ..a
+        };
+        assert!(stale_findings(&both, late).unwrap().is_empty());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

@@ -528,3 +528,16 @@ fn show_warns_when_the_material_in_use_is_old_and_rejects_a_damaged_store() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn the_embedded_age_is_counted_from_the_readme_extraction_date() {
+    let readme = std::fs::read_to_string(
+        npm_provenance_testkit::corpus::repo_root().join("trust-roots/README.md"),
+    )
+    .unwrap();
+    let date = &npm_provenance::trust::store::EMBEDDED_AS_OF[..10];
+    assert!(
+        readme.contains(&format!("Extracted on {date}")),
+        "EMBEDDED_AS_OF ({date}) must be the extraction date in trust-roots/README.md"
+    );
+}
