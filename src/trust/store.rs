@@ -35,6 +35,9 @@ pub const EMBEDDED_AS_OF: &str = "2026-11-23T00:00:00Z";
 /// Cap on a stored file read back (the real targets are a few kB).
 pub const MAX_STORED_BYTES: u64 = 4_000_000;
 
+/// Target files of earlier updates are removed once this old.
+pub const CLEANUP_AFTER: std::time::Duration = std::time::Duration::from_secs(600);
+
 const TRUST_DIR: &str = "trust-roots";
 const STATE_FILE: &str = "state.json";
 
@@ -240,7 +243,9 @@ impl TrustStore {
         Ok(stored)
     }
 
-    /// Best effort: earlier updates' target files (only names this module writes).
+    /// Best effort: earlier updates' target files (only names this module writes, and only
+    /// once they are [`CLEANUP_AFTER`] old, so a concurrent `update` that has written its
+    /// files but not yet its `state.json` does not lose them).
     fn remove_unreferenced(&self, keep: &StoredUpdate) {
         let keep_names = [
             keep.trusted_root_path().file_name().map(|n| n.to_owned()),
@@ -254,7 +259,14 @@ impl TrustStore {
             let s = name.to_string_lossy();
             let ours = (s.starts_with("trusted_root.") || s.starts_with("npm-keys."))
                 && s.ends_with(".json");
+            let old_enough = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= CLEANUP_AFTER);
             if ours
+                && old_enough
                 && !keep_names
                     .iter()
                     .any(|k| k.as_deref() == Some(name.as_os_str()))
@@ -403,10 +415,23 @@ mod tests {
         let url = url::Url::parse("https://tuf.example/").unwrap();
         let at: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
         store.save(&targets(), &url, 16, at).unwrap();
+        let first = store.load().unwrap().unwrap();
         let mut t2 = targets();
         t2.npm_keys.push(b'\n');
         t2.versions.timestamp = 801;
         store.save(&t2, &url, 16, at).unwrap();
+        // A recent file of another update is kept (a concurrent update may still need it)...
+        assert!(first.npm_keys_path().exists());
+        // ...an old one is removed by the next save.
+        let old = std::time::SystemTime::now() - 2 * CLEANUP_AFTER;
+        std::fs::File::options()
+            .write(true)
+            .open(first.npm_keys_path())
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        store.save(&t2, &url, 16, at).unwrap();
+        assert!(!first.npm_keys_path().exists());
         let back = store.load().unwrap().unwrap();
         assert_eq!(back.state.versions.timestamp, 801);
         assert_eq!(back.npm_keys, t2.npm_keys);
