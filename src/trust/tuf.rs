@@ -10,6 +10,16 @@
 //! trust, the time, and the local metadata store that carries the version floors (rollback
 //! protection) from one run to the next.
 //!
+//! Why `sigstore-tuf` and not `sigstore-trust-root` (its `tuf` feature): that crate's TUF
+//! client is private and its public API fetches only `trusted_root.json` and
+//! `signing_config.json`, so it cannot give us the delegated `registry.npmjs.org/keys.json`;
+//! it also brings reqwest 0.13 and `directories` with it. `sigstore-tuf` is the crate it is
+//! built on (same family and pin), and takes a pluggable transport, a `now`, and a store.
+//!
+//! Known limit: `sigstore-tuf` 0.15.1 does not accept the public-good roots v1–v4 (2021-2022,
+//! keys as hex points rather than PEM) as a starting root ("0/3 valid signatures"). That never
+//! matters in production (the embedded root is v16); tests start from v5 or later.
+//!
 //! Nothing here reads the clock: `now` is an argument.
 
 use crate::trust::npm_keys::{KeySource, NpmKeys};
