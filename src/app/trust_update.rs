@@ -65,6 +65,17 @@ pub fn run(tuf_url: Option<String>, output: OutputArgs, args: UpdateArgs) -> Res
         stored: None,
         findings: Vec::new(),
     };
+    // The verifier must be able to use the root before it replaces anything.
+    let fetched = fetched.and_then(|t| {
+        let text = std::str::from_utf8(&t.trusted_root)
+            .map_err(|e| TufError::Refused(format!("target trusted_root.json: not UTF-8: {e}")))?;
+        crate::verify::SigstoreTrust::from_json(text).map_err(|e| {
+            TufError::Refused(format!(
+                "target trusted_root.json verified but the bundle verifier cannot use it: {e}"
+            ))
+        })?;
+        Ok(t)
+    });
     let code = match fetched {
         Ok(targets) => {
             let saved = trust_store

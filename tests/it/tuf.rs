@@ -336,6 +336,34 @@ fn a_tampered_target_is_refused_and_the_previous_material_stays() {
     assert_eq!(repo.state(), state);
     let shown = repo.show(Some(14), BEFORE_EXPIRY);
     assert_eq!(shown["npm_keys"]["source"], "tuf-update");
+
+    // The previous stored trusted root still verifies a real npm provenance bundle.
+    let corpus = corpus_dir("a_tampered_target_is_refused").unwrap();
+    let stored: Value = serde_json::from_slice(&state).unwrap();
+    let root = repo.data.join(format!(
+        "trust-roots/trusted_root.{}.json",
+        stored["trusted_root_sha256"].as_str().unwrap()
+    ));
+    let out = run(&[
+        "verify-bundle".into(),
+        "--trusted-root".into(),
+        root.display().to_string(),
+        "--bundle".into(),
+        corpus
+            .join("sigstore-go/testing-data/bundles/sigstore.js@2.0.0-provenance.sigstore.json")
+            .display()
+            .to_string(),
+        "--certificate-identity".into(),
+        "https://github.com/sigstore/sigstore-js/.github/workflows/release.yml@refs/heads/main"
+            .into(),
+        "--certificate-oidc-issuer".into(),
+        "https://token.actions.githubusercontent.com".into(),
+        corpus
+            .join("npm-registry-tarballs/sigstore-2.0.0.tgz")
+            .display()
+            .to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
 #[test]
