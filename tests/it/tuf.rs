@@ -488,6 +488,9 @@ fn bad_urls_and_unreachable_repositories() {
         "trust-update-failed",
         "timestamp.json not found",
     );
+    // An endless timestamp: cut at the cap, never buffered whole.
+    repo.serve_bytes("/timestamp.json", vec![b' '; 100_000]);
+    assert_refused(&with(&repo.reg.url()), "trust-update-failed", "cap");
     assert!(!repo.data.join("trust-roots/state.json").exists());
 }
 
