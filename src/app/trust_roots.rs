@@ -140,7 +140,6 @@ pub(crate) fn baseline_root_version(danger_tuf_root: Option<&Path>) -> Result<u6
 
 /// The trusted root JSON selected by `--trusted-root` (read, not yet parsed), else a stored
 /// TUF update (not older than the embedded copy), else the embedded production root.
-#[allow(dead_code)] // the loading API of the commands that verify (verify, inspect, history)
 pub(crate) fn trusted_root_json(trust: &TrustArgs) -> Result<(String, Source), AppError> {
     if trust.trusted_root.is_some() {
         return trusted_root_json_from(trust, &embedded_only());
@@ -151,7 +150,6 @@ pub(crate) fn trusted_root_json(trust: &TrustArgs) -> Result<(String, Source), A
 /// The npm keys selected by `--npm-keys FILE` (either format; `KeySource::UserFile`), else a
 /// stored TUF update, else the embedded pinned keys (both `KeySource::Pinned`). A bad file is
 /// exit 2 naming it.
-#[allow(dead_code)] // the loading API of the commands that verify (verify, inspect, history)
 pub(crate) fn load_npm_keys(trust: &TrustArgs) -> Result<NpmKeys, AppError> {
     if trust.npm_keys.is_some() {
         return Ok(npm_keys_from(trust, &embedded_only())?.0);
@@ -162,7 +160,7 @@ pub(crate) fn load_npm_keys(trust: &TrustArgs) -> Result<NpmKeys, AppError> {
 /// `trust-root-stale` for the material in use at `now` (nothing for material given by flag:
 /// its age is unknown). For the commands that verify, beside [`trusted_root_json`] /
 /// [`load_npm_keys`].
-#[allow(dead_code)] // the loading API of the commands that verify (verify, inspect, history)
+#[allow(dead_code)] // for `verify` (not built yet); `show` reports staleness through MaterialDoc
 pub(crate) fn stale_findings(trust: &TrustArgs, now: Timestamp) -> Result<Vec<Finding>, AppError> {
     if trust.trusted_root.is_some() && trust.npm_keys.is_some() {
         return Ok(Vec::new());
@@ -179,7 +177,6 @@ pub(crate) fn stale_findings(trust: &TrustArgs, now: Timestamp) -> Result<Vec<Fi
     )
 }
 
-#[allow(dead_code)] // the loading API of the commands that verify (verify, inspect, history)
 fn embedded_only() -> Material {
     Material {
         selected: Selected::Embedded { ignored: None },
