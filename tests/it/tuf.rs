@@ -572,3 +572,62 @@ fn the_embedded_age_is_counted_from_the_readme_extraction_date() {
         "EMBEDDED_AS_OF ({date}) must be the extraction date in trust-roots/README.md"
     );
 }
+
+#[test]
+fn inspect_verifies_with_the_stored_update_before_and_after_a_refused_one() {
+    let Some(repo) = Repo::start("inspect_verifies_with_the_stored_update") else {
+        return;
+    };
+    let corpus = corpus_dir("inspect_verifies_with_the_stored_update").unwrap();
+    let inspect = || -> Output {
+        run(&[
+            "inspect".into(),
+            "nuxt@4.1.2".into(),
+            "--packument".into(),
+            corpus
+                .join("provenance-action/npm-registry__metadata__nuxt.json")
+                .display()
+                .to_string(),
+            "--attestations".into(),
+            corpus
+                .join("provenance-action/npm-registry__attestations__npm-v1__nuxt@4.1.2.json")
+                .display()
+                .to_string(),
+            "--data-dir".into(),
+            repo.data.display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ])
+    };
+    let verified = |out: &Output| {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+        let doc = json(out);
+        for part in ["registry_signature", "publish_attestation", "provenance"] {
+            assert_eq!(doc["evidence"][part]["status"], "verified", "{part}: {doc}");
+        }
+    };
+    // From the embedded root: the stored update is in use without any test flag.
+    assert_updated(&repo.update_from(None, Some(BEFORE_EXPIRY)));
+    verified(&inspect());
+    // A refused update (expired metadata at the real clock) leaves it in use.
+    assert_refused(
+        &repo.update_from(None, None),
+        "trust-update-refused",
+        "expired",
+    );
+    verified(&inspect());
+    // inspect really reads the store: a damaged one is exit 2 naming the file.
+    let state: Value = serde_json::from_slice(&repo.state()).unwrap();
+    let keys = repo.data.join(format!(
+        "trust-roots/npm-keys.{}.json",
+        state["npm_keys_sha256"].as_str().unwrap()
+    ));
+    std::fs::write(&keys, b"{\"keys\":[]}").unwrap();
+    let out = inspect();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&keys.display().to_string()),
+        "{}",
+        stderr(&out)
+    );
+}
