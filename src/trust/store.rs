@@ -63,8 +63,8 @@ pub fn data_dir(flag: Option<&Path>) -> Option<PathBuf> {
 }
 
 /// What `state.json` records about the stored update.
+/// Within v1 fields are only added: unknown fields (from a newer binary) are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct UpdateState {
     pub schema: String,
     /// The repository it came from.

@@ -129,7 +129,12 @@ pub fn parse_tuf_url(s: &str) -> Result<Url, TufError> {
 /// at `opts.now`. Verified metadata is written through to `opts.metadata_dir` (so the next
 /// run cannot be rolled back below it); the targets are only returned, never stored here.
 pub async fn fetch_trust_targets(opts: &TufOptions) -> Result<TufTargets, TufError> {
-    let client = reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder();
+    if is_loopback(&opts.url) {
+        // A local mirror is reached directly, whatever HTTP(S)_PROXY says.
+        builder = builder.no_proxy();
+    }
+    let client = builder
         .use_rustls_tls()
         .timeout(REQUEST_TIMEOUT)
         // A redirect could lead from https to plain http; a TUF mirror has no need of one.
