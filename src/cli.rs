@@ -238,7 +238,8 @@ pub enum TrustRootsCommand {
     },
     /// Refresh the trust material through TUF.
     Update {
-        /// TUF repository URL.
+        /// TUF repository URL (default: the Sigstore public-good repository,
+        /// https://tuf-repo-cdn.sigstore.dev); plain http only to a loopback address.
         #[arg(long, value_name = "URL")]
         tuf_url: Option<String>,
         #[command(flatten)]
