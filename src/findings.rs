@@ -94,6 +94,8 @@ pub const CODES: &[CodeInfo] = &[
     c("not-checked", Level::Warn, "a part of the evidence was not checked"),
     c("not-evaluated", Level::Info, "a rule could not be evaluated for lack of data"),
     c("pin-mismatch", Level::Deny, "the version was published by another identity than the pinned one"),
+    c("policy-exclusion-expired", Level::Warn, "a policy exclusion is past its expiry date and no longer applies"),
+    c("policy-rule-unused", Level::Info, "a policy rule or exclusion matched nothing in this run"),
     c("provenance-downgrade", Level::Warn, "the line's usual release had verified provenance or trusted publishing; this one does not"),
     c("provenance-inconsistent", Level::Deny, "the provenance predicate contradicts its verified certificate or its wrapper"),
     c("provenance-invalid", Level::Deny, "the provenance attestation does not verify"),
