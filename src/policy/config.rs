@@ -5,8 +5,8 @@
 //! - [`Policy::parse`] / [`Policy::load`] / [`Policy::load_for`]: text or file → `Policy`.
 //! - [`Policy::rule_for`]: the most specific `[[package]]` rule for a name (order in
 //!   [`glob::Specificity`]; overlapping rules of equal specificity are rejected when parsing).
-//! - [`Policy::apply`]: exclusions, `ignore-published-before` and level overrides (flag > file
-//!   > default) on one package's findings; [`Usage`] + [`Policy::end_of_run`] report expired
+//! - [`Policy::apply`]: exclusions, `ignore-published-before` and level overrides (flag, then
+//!   file, then default) on one package's findings; [`Usage`] + [`Policy::end_of_run`] report expired
 //!   exclusions and rules or exclusions that matched nothing.
 //! - [`identity_check`]: a release against its rule's pinned identity → `pin-mismatch`.
 

@@ -1,6 +1,8 @@
 //! Text → [`Policy`]: a walk over the `toml_edit` tree that collects every problem with its
 //! position instead of stopping at the first. A TOML syntax error is the one exception: the
-//! parser stops there, and that single error is reported.
+//! parser stops there, and that single error is reported. An entry with a bad field still takes part
+//! in the cross-checks (duplicates, ties), so one run reports everything; any problem fails the
+//! whole parse, so a partial entry never escapes.
 
 use super::glob::{Glob, GlobKind};
 use super::identity::normalize_repository;
@@ -102,7 +104,7 @@ pub(super) fn parse(text: &str, base_dir: &Path) -> Result<Policy, PolicyErrors>
         Ok(policy)
     } else {
         let mut errors = cx.errors;
-        errors.sort_by(|a, b| (a.line, a.col).cmp(&(b.line, b.col)));
+        errors.sort_by_key(|a| (a.line, a.col));
         errors.dedup();
         Err(PolicyErrors(errors))
     }
@@ -320,7 +322,6 @@ impl Cx<'_> {
     }
 
     fn package(&mut self, (t, table_at): Tbl<'_>, index: usize) -> Option<PackageRule> {
-        let mut ok = true;
         let mut name = None;
         let mut at = table_at;
         let mut rule = PackageRule {
@@ -340,7 +341,6 @@ impl Cx<'_> {
         for (key, item) in t.iter() {
             let kat = self.key_loc(t, key, 0);
             let vat = self.item_loc(item, kat);
-            let before = self.errors.len();
             match key {
                 "name" => {
                     at = vat;
@@ -433,7 +433,6 @@ impl Cx<'_> {
                 }
                 other => self.unknown(other, kat, "[[package]]", PACKAGE_KEYS),
             }
-            ok &= self.errors.len() == before;
         }
         match name {
             Some(g) => rule.name = g,
@@ -445,11 +444,10 @@ impl Cx<'_> {
             }
         }
         rule.at = at;
-        ok.then_some(rule)
+        Some(rule)
     }
 
     fn exclusion(&mut self, (t, table_at): Tbl<'_>, index: usize) -> Option<Exclusion> {
-        let mut ok = true;
         let mut ex = Exclusion {
             index,
             at: table_at,
@@ -464,7 +462,6 @@ impl Cx<'_> {
         for (key, item) in t.iter() {
             let kat = self.key_loc(t, key, 0);
             let vat = self.item_loc(item, kat);
-            let before = self.errors.len();
             match key {
                 "package" => {
                     have_package = true;
@@ -497,24 +494,20 @@ impl Cx<'_> {
                 "expires" => ex.expires = self.date(item, key, kat),
                 other => self.unknown(other, kat, "[[exclusion]]", EXCLUSION_KEYS),
             }
-            ok &= self.errors.len() == before;
         }
         if !have_package {
             self.err(table_at, "[[exclusion]] without `package`");
-            ok = false;
         }
         if !have_reason {
             self.err(
                 table_at,
                 "[[exclusion]] without `reason` (say why it is safe)",
             );
-            ok = false;
         }
-        ok.then_some(ex)
+        have_package.then_some(ex)
     }
 
     fn registry(&mut self, (t, table_at): Tbl<'_>, base_dir: &Path) -> Option<RegistryRule> {
-        let mut ok = true;
         let mut r = RegistryRule {
             at: table_at,
             url: String::new(),
@@ -524,7 +517,6 @@ impl Cx<'_> {
         for (key, item) in t.iter() {
             let kat = self.key_loc(t, key, 0);
             let vat = self.item_loc(item, kat);
-            let before = self.errors.len();
             match key {
                 "url" => {
                     r.at = vat;
@@ -547,20 +539,17 @@ impl Cx<'_> {
                 }
                 other => self.unknown(other, kat, "[[registry]]", REGISTRY_KEYS),
             }
-            ok &= self.errors.len() == before;
         }
         if !t.contains_key("url") {
             self.err(table_at, "[[registry]] without `url`");
-            ok = false;
         }
         if r.signatures == RegistrySignatures::None && r.keys.is_some() {
             self.err(
                 r.at,
                 "`keys` with `signatures = \"none\"`: pinned keys are for a registry that signs",
             );
-            ok = false;
         }
-        ok.then_some(r)
+        Some(r).filter(|r| !r.url.is_empty())
     }
 
     /// Duplicate names, and overlapping names of equal specificity (a tie `rule_for` could not
