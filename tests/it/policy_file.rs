@@ -987,3 +987,49 @@ fn identity_of_release_facts() {
     let fs = identity_check(rule, &Identity::of(&facts));
     assert_eq!(codes(&fs), vec![("pin-mismatch", Level::Deny)]);
 }
+
+#[test]
+fn dotted_keys_and_sub_tables_are_checked_too() {
+    let p = ok("[[package]]\nname = \"a\"\nlevels.publisher-changed = \"allow\"\n");
+    assert_eq!(
+        p.rules[0].levels.get("publisher-changed"),
+        Some(&LevelSetting::Allow)
+    );
+    let p = ok("[[package]]\nname = \"a\"\n[package.levels]\n\"provenance-missing\" = \"deny\"\n");
+    assert_eq!(
+        p.rules[0].levels.get("provenance-missing"),
+        Some(&LevelSetting::Deny)
+    );
+    one_err(
+        "[[package]]\nname = \"a\"\n[package.levels]\n\"provenance-mising\" = \"deny\"\n",
+        4,
+        1,
+        "unknown finding code `provenance-mising`",
+    );
+    one_err("[foo]\nx = 1\n", 1, 2, "unknown key `foo`");
+}
+
+#[test]
+fn a_large_pinned_file_parses_and_matches_quickly() {
+    // what `pin` writes for a big tree: one exact rule per package
+    let mut text = String::new();
+    for i in 0..3000 {
+        text.push_str(&format!(
+            "[[package]]\nname = \"pkg-{i}\"\nrepository = \"https://github.com/o/r{i}\"\n\n"
+        ));
+    }
+    text.push_str("[[package]]\nname = \"pkg-1\"\n");
+    let e = errs(&text);
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].2
+            .contains("duplicate rule for `pkg-1` (first at line 6)"),
+        "{e:?}"
+    );
+    let p = ok(&text[..text.len() - "[[package]]\nname = \"pkg-1\"\n".len()]);
+    for i in (0..3000).step_by(7) {
+        let name = format!("pkg-{i}");
+        assert_eq!(p.rule_for(&name).unwrap().name.as_str(), name);
+    }
+    assert!(p.rule_for("pkg-3000").is_none());
+}

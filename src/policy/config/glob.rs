@@ -93,6 +93,9 @@ impl Glob {
 
     /// Whether the whole of `s` matches (anchored at both ends).
     pub fn matches(&self, s: &str) -> bool {
+        if self.is_exact() {
+            return self.pattern == s;
+        }
         let text: Vec<char> = s.chars().collect();
         // Classic wildcard matching over (token, char) positions, O(n·m) with memo.
         let (n, m) = (self.tokens.len(), text.len());
@@ -158,6 +161,12 @@ impl Glob {
     /// Whether some string matches both globs (decided exactly, on the product of the two
     /// patterns).
     pub fn overlaps(&self, other: &Glob) -> bool {
+        if self.is_exact() {
+            return other.matches(&self.pattern);
+        }
+        if other.is_exact() {
+            return self.matches(&other.pattern);
+        }
         let (a, b) = (&self.tokens, &other.tokens);
         let mut memo = vec![vec![None; b.len() + 1]; a.len() + 1];
         overlap_from(a, b, 0, 0, &mut memo)

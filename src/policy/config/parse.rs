@@ -12,6 +12,7 @@ use super::{
 };
 use crate::findings::{code_info, Level};
 use jiff::civil::Date;
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 use toml_edit::{Item, TableLike, Value};
@@ -34,8 +35,12 @@ const EXCLUSION_KEYS: &[&str] = &["package", "code", "reason", "expires"];
 const REGISTRY_KEYS: &[&str] = &["url", "signatures", "keys"];
 
 pub(super) fn parse(text: &str, base_dir: &Path) -> Result<Policy, PolicyErrors> {
+    let line_starts = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     let mut cx = Cx {
         text,
+        line_starts,
         errors: Vec::new(),
     };
     let doc = match toml_edit::Document::parse(text) {
@@ -135,6 +140,8 @@ pub(super) fn normalize_registry_url(s: &str) -> Result<String, String> {
 
 struct Cx<'t> {
     text: &'t str,
+    /// Byte offset of the start of each line (the first is 0).
+    line_starts: Vec<usize>,
     errors: Vec<PolicyError>,
 }
 
@@ -144,11 +151,12 @@ type Tbl<'a> = (&'a dyn TableLike, Location);
 impl Cx<'_> {
     fn loc(&self, offset: usize) -> Location {
         let offset = offset.min(self.text.len());
-        let before = self.text.get(..offset).unwrap_or(self.text);
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        let col = before
-            .get(line_start..)
+        // index of the last line start at or before `offset`
+        let line = self.line_starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.line_starts[line - 1];
+        let col = self
+            .text
+            .get(start..offset)
             .map(|s| s.chars().count())
             .unwrap_or(0)
             + 1;
@@ -555,8 +563,27 @@ impl Cx<'_> {
     /// Duplicate names, and overlapping names of equal specificity (a tie `rule_for` could not
     /// break).
     fn check_rules(&mut self, rules: &[PackageRule]) {
+        // Exact names (most rules in a pinned file) only collide when equal: one map, not pairs.
+        let mut exact: HashMap<&str, Location> = HashMap::new();
+        let specs: Vec<_> = rules.iter().map(|r| r.name.specificity()).collect();
         for (i, b) in rules.iter().enumerate() {
-            for a in &rules[..i] {
+            if b.name.is_exact() {
+                if let Some(first) = exact.insert(b.name.as_str(), b.at) {
+                    exact.insert(b.name.as_str(), first);
+                    self.err(
+                        b.at,
+                        format!(
+                            "duplicate rule for `{}` (first at line {})",
+                            b.name, first.line
+                        ),
+                    );
+                }
+                continue;
+            }
+            for (j, a) in rules[..i].iter().enumerate() {
+                if a.name.is_exact() {
+                    continue;
+                }
                 if a.name == b.name {
                     self.err(
                         b.at,
@@ -567,7 +594,7 @@ impl Cx<'_> {
                     );
                     break;
                 }
-                if a.name.specificity() == b.name.specificity() && a.name.overlaps(&b.name) {
+                if specs[j] == specs[i] && a.name.overlaps(&b.name) {
                     self.err(
                         b.at,
                         format!(
