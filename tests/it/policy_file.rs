@@ -1033,3 +1033,38 @@ fn a_large_pinned_file_parses_and_matches_quickly() {
     }
     assert!(p.rule_for("pkg-3000").is_none());
 }
+
+/// A poor man's fuzzer: every single-character deletion and a few replacements at every
+/// position of the example either parse or fail with positions inside the text; never a panic.
+#[test]
+fn mutated_files_never_panic_and_errors_point_inside_the_file() {
+    let text = std::fs::read_to_string(data("example.toml")).unwrap();
+    let lines = text.lines().count() + 1;
+    let chars: Vec<char> = text.chars().collect();
+    let mut failures = 0;
+    for i in 0..chars.len() {
+        for replacement in [None, Some('"'), Some('*'), Some('['), Some('9'), Some('é')] {
+            let mut m: Vec<char> = chars.clone();
+            match replacement {
+                None => {
+                    m.remove(i);
+                }
+                Some(c) => m[i] = c,
+            }
+            let mutated: String = m.into_iter().collect();
+            if let Err(PolicyErrors(errors)) = parse(&mutated) {
+                failures += 1;
+                assert!(!errors.is_empty());
+                for e in errors {
+                    assert!(e.line >= 1 && e.line <= lines, "{e:?} in\n{mutated}");
+                    assert!(e.col >= 1, "{e:?}");
+                    assert!(!e.message.is_empty());
+                }
+            }
+        }
+    }
+    assert!(
+        failures > chars.len(),
+        "mutations should mostly break the file"
+    );
+}

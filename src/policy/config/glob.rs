@@ -351,4 +351,70 @@ mod tests {
         assert!(!g("left-pad").overlaps(&g("right-pad")));
         assert!(g("**").overlaps(&g("x")));
     }
+
+    /// Every pattern of up to three tokens over {`a`, `/`, `*`, `**`}, against every string of
+    /// up to six characters over {`a`, `/`} (long enough to witness any overlap of such
+    /// patterns): `matches` agrees with an anchored regex, and `overlaps` with brute force.
+    #[test]
+    fn matches_and_overlaps_agree_with_brute_force() {
+        let atoms = ["a", "/", "*", "**"];
+        let mut patterns = vec![];
+        let mut frontier = vec![String::new()];
+        for _ in 0..3 {
+            let mut next = vec![];
+            for p in &frontier {
+                for a in atoms {
+                    let q = format!("{p}{a}");
+                    if !q.contains("***") {
+                        next.push(q);
+                    }
+                }
+            }
+            patterns.extend(next.iter().cloned());
+            frontier = next;
+        }
+        patterns.sort();
+        patterns.dedup();
+        let mut strings = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..6 {
+            let next: Vec<String> = frontier
+                .iter()
+                .flat_map(|s| [format!("{s}a"), format!("{s}/")])
+                .collect();
+            strings.extend(next.iter().cloned());
+            frontier = next;
+        }
+        let globs: Vec<Glob> = patterns
+            .iter()
+            .map(|p| Glob::parse(p, GlobKind::GitRef).unwrap())
+            .collect();
+        let table: Vec<Vec<bool>> = globs
+            .iter()
+            .map(|g| {
+                let re = regex::Regex::new(&format!(
+                    "^(?:{})$",
+                    g.as_str()
+                        .replace("**", "\u{0}")
+                        .replace('*', "[^/]*")
+                        .replace('\u{0}', ".*")
+                ))
+                .unwrap();
+                strings
+                    .iter()
+                    .map(|s| {
+                        let m = g.matches(s);
+                        assert_eq!(m, re.is_match(s), "{} on {s:?}", g.as_str());
+                        m
+                    })
+                    .collect()
+            })
+            .collect();
+        for (i, a) in globs.iter().enumerate() {
+            for (j, b) in globs.iter().enumerate() {
+                let brute = (0..strings.len()).any(|k| table[i][k] && table[j][k]);
+                assert_eq!(a.overlaps(b), brute, "{} vs {}", a.as_str(), b.as_str());
+            }
+        }
+    }
 }
