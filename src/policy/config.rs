@@ -294,6 +294,23 @@ impl Policy {
             .max_by(|a, b| a.name.cmp_specificity(&b.name))
     }
 
+    /// The fail level in force: the command-line flag when given, else `[defaults] fail-level`,
+    /// else `deny`.
+    pub fn effective_fail_level(&self, flag: Option<Level>) -> Level {
+        flag.or(self.fail_level).unwrap_or(Level::Deny)
+    }
+
+    /// [`identity_check`] against the rule for `name`; nothing when no rule governs it.
+    pub fn check_identity(
+        &self,
+        name: &str,
+        identity: &Identity<'_>,
+    ) -> Vec<crate::findings::Finding> {
+        self.rule_for(name)
+            .map(|rule| identity_check(rule, identity))
+            .unwrap_or_default()
+    }
+
     /// The `[[registry]]` entry for a registry URL (compared after normalisation).
     pub fn registry_for(&self, url: &str) -> Option<&RegistryRule> {
         let wanted = parse::normalize_registry_url(url).ok()?;

@@ -1068,3 +1068,26 @@ fn mutated_files_never_panic_and_errors_point_inside_the_file() {
         "mutations should mostly break the file"
     );
 }
+
+#[test]
+fn fail_level_is_flag_then_file_then_deny() {
+    let p = ok("[defaults]\nfail-level = \"warn\"\n");
+    assert_eq!(p.effective_fail_level(None), Level::Warn);
+    assert_eq!(p.effective_fail_level(Some(Level::Info)), Level::Info);
+    assert_eq!(Policy::default().effective_fail_level(None), Level::Deny);
+}
+
+#[test]
+fn check_identity_uses_the_rule_for_the_package() {
+    let p = ok(PINNED);
+    let none = Provenance::None;
+    let id = Identity {
+        provenance: &none,
+        publisher: None,
+    };
+    assert_eq!(
+        codes(&p.check_identity("@acme/x", &id)),
+        vec![("pin-mismatch", Level::Deny)]
+    );
+    assert!(p.check_identity("@other/x", &id).is_empty());
+}
