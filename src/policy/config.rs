@@ -14,6 +14,7 @@ mod apply;
 pub mod glob;
 mod identity;
 mod parse;
+mod validate;
 
 use crate::error::AppError;
 use crate::findings::Level;
@@ -313,7 +314,7 @@ impl Policy {
 
     /// The `[[registry]]` entry for a registry URL (compared after normalisation).
     pub fn registry_for(&self, url: &str) -> Option<&RegistryRule> {
-        let wanted = parse::normalize_registry_url(url).ok()?;
+        let wanted = validate::normalize_registry_url(url).ok()?;
         self.registries.iter().find(|r| r.url == wanted)
     }
 
