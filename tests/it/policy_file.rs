@@ -1091,3 +1091,20 @@ fn check_identity_uses_the_rule_for_the_package() {
     );
     assert!(p.check_identity("@other/x", &id).is_empty());
 }
+
+#[test]
+fn seen_values_are_escaped_in_messages() {
+    let p = ok("[[package]]\nname = \"@acme/*\"\npublishers = [\"alice\"]\n");
+    let evil = Publisher {
+        name: "mallory".into(),
+        email: "x\n::error::pwned\u{1b}[2J".into(),
+    };
+    let fs = check(&p, Provenance::None, Some(evil));
+    assert_eq!(fs.len(), 1);
+    assert!(
+        !fs[0].message.chars().any(char::is_control),
+        "{:?}",
+        fs[0].message
+    );
+    assert!(fs[0].message.contains("::error::pwned"));
+}

@@ -5,6 +5,7 @@
 use super::PackageRule;
 use crate::findings::Finding;
 use crate::policy::facts::{Provenance, Publisher, ReleaseFacts};
+use crate::util::escape_text;
 
 /// What is known about who published one release. Only verified provenance counts: an
 /// announced or invalid one is "no verified provenance".
@@ -37,14 +38,19 @@ impl<'a> Identity<'a> {
 ///   the source ref), `issuer` (exact).
 /// - `publishers`: the release's `_npmUser` must be one of them; a release without one does not
 ///   match.
+///
+/// Seen values come from the registry or the certificate: they are escaped
+/// ([`escape_text`]) in the message.
 pub fn identity_check(rule: &PackageRule, identity: &Identity<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut mismatch = |what: &str, pinned: &str, seen: &str| {
         out.push(Finding::new(
             "pin-mismatch",
             format!(
-                "{what} pinned to {pinned} by the rule for `{}` (line {}), seen {seen}",
-                rule.name, rule.at.line
+                "{what} pinned to {pinned} by the rule for `{}` (line {}), seen {}",
+                rule.name,
+                rule.at.line,
+                escape_text(seen)
             ),
         ));
     };
