@@ -110,6 +110,7 @@ pub const CODES: &[CodeInfo] = &[
     c("registry-mismatch", Level::Warn, "the lockfile resolved the package from another registry than the configured one"),
     c("registry-signature-invalid", Level::Deny, "the registry signature does not verify"),
     c("registry-signature-missing", Level::Deny, "the registry serves no signature for the version"),
+    c("registry-unsigned", Level::Warn, "the policy declares that the registry does not sign: its signatures are not applicable and not checked"),
     c("staged-publish", Level::Info, "the version was published through a staged publish with an approver"),
     c("subject-mismatch", Level::Deny, "the attestation subject is not the installed package"),
     c("trust-root-stale", Level::Warn, "the trust material in use is older than the configured age"),

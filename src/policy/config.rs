@@ -243,6 +243,23 @@ pub struct RegistryRule {
     pub keys: Option<PathBuf>,
 }
 
+impl RegistryRule {
+    /// The run-level warning for a registry declared `signatures = "none"` (its packages'
+    /// signature status is `not-applicable`): `registry-unsigned` (warn), once per run for each
+    /// such registry the run used. `None` for a registry whose signatures are checked.
+    pub fn unsigned_finding(&self) -> Option<crate::findings::Finding> {
+        (self.signatures == RegistrySignatures::None).then(|| {
+            crate::findings::Finding::new(
+                "registry-unsigned",
+                format!(
+                    "registry {} does not sign (policy line {}): registry signatures of its packages are not applicable and were not checked",
+                    self.url, self.at.line
+                ),
+            )
+        })
+    }
+}
+
 /// A validated policy file. Immutable; [`Policy::default`] is the empty policy (no file).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Policy {

@@ -1108,3 +1108,14 @@ fn seen_values_are_escaped_in_messages() {
     );
     assert!(fs[0].message.contains("::error::pwned"));
 }
+
+#[test]
+fn an_unsigned_registry_gives_a_warning_a_signing_one_does_not() {
+    let p = Policy::load(&data("example.toml")).unwrap();
+    let internal = p.registry_for("https://npm.internal.example/").unwrap();
+    let f = internal.unsigned_finding().unwrap();
+    assert_eq!((f.code, f.level), ("registry-unsigned", Level::Warn));
+    assert!(f.message.contains("https://npm.internal.example/"));
+    let mirror = p.registry_for("https://mirror.example/npm/").unwrap();
+    assert!(mirror.unsigned_finding().is_none());
+}
