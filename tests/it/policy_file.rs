@@ -1119,3 +1119,31 @@ fn an_unsigned_registry_gives_a_warning_a_signing_one_does_not() {
     let mirror = p.registry_for("https://mirror.example/npm/").unwrap();
     assert!(mirror.unsigned_finding().is_none());
 }
+
+#[test]
+fn near_misses_get_a_suggestion() {
+    one_err(
+        "[defaults]\nfail_level = \"deny\"\n",
+        2,
+        1,
+        "did you mean `fail-level`?",
+    );
+    one_err(
+        "[[package]]\nname = \"a\"\nrepo = \"x\"\n",
+        3,
+        1,
+        "expected one of: name, repository",
+    );
+    one_err(
+        "[levels]\n\"provenance-mising\" = \"warn\"\n",
+        2,
+        1,
+        "unknown finding code `provenance-mising` in [levels] (did you mean `provenance-missing`?)",
+    );
+    one_err(
+        "[[exclusion]]\npackage = \"a\"\ncode = \"pin_mismatch\"\nreason = \"r\"\n",
+        3,
+        8,
+        "did you mean `pin-mismatch`?",
+    );
+}

@@ -11,7 +11,7 @@ use super::{
     Exclusion, LevelMap, LevelSetting, Location, PackageRule, Policy, PolicyError, PolicyErrors,
     PublisherPattern, RegistryRule, RegistrySignatures,
 };
-use crate::findings::{code_info, Level};
+use crate::findings::{code_info, Level, CODES};
 use jiff::civil::Date;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -163,13 +163,12 @@ impl Cx<'_> {
     }
 
     fn unknown(&mut self, key: &str, at: Location, place: &str, allowed: &[&str]) {
-        self.err(
-            at,
-            format!(
-                "unknown key `{key}` in {place} (expected one of: {})",
-                allowed.join(", ")
-            ),
-        );
+        let list = format!("expected one of: {}", allowed.join(", "));
+        let hint = match suggest(key, allowed.iter().copied()) {
+            Some(s) => format!("did you mean `{s}`? {list}"),
+            None => list,
+        };
+        self.err(at, format!("unknown key `{key}` in {place} ({hint})"));
     }
 
     fn table<'a>(&mut self, item: &'a Item, what: &str, at: Location) -> Option<Tbl<'a>> {
@@ -244,7 +243,13 @@ impl Cx<'_> {
         for (code, item) in t.iter() {
             let at = self.key_loc(t, code, 0);
             if code_info(code).is_none() {
-                self.err(at, format!("unknown finding code `{code}` in {place}"));
+                self.err(
+                    at,
+                    format!(
+                        "unknown finding code `{code}` in {place}{}",
+                        code_hint(code)
+                    ),
+                );
                 continue;
             }
             let vat = self.item_loc(item, at);
@@ -468,7 +473,7 @@ impl Cx<'_> {
                         if code_info(&s).is_some() {
                             ex.code = Some(s);
                         } else {
-                            self.err(vat, format!("unknown finding code `{s}`"));
+                            self.err(vat, format!("unknown finding code `{s}`{}", code_hint(&s)));
                         }
                     }
                 }
@@ -622,4 +627,46 @@ impl Cx<'_> {
             }
         }
     }
+}
+
+/// ` (did you mean `…`?)` for a near miss of a finding code, else nothing.
+fn code_hint(code: &str) -> String {
+    suggest(code, CODES.iter().map(|c| c.code))
+        .map(|s| format!(" (did you mean `{s}`?)"))
+        .unwrap_or_default()
+}
+
+/// The shortest candidate `word` abbreviates (`repo` → `repository`), else the candidate
+/// closest to it within two edits; `_` is read as `-`.
+fn suggest<'a>(word: &str, candidates: impl Iterator<Item = &'a str> + Clone) -> Option<&'a str> {
+    let word = word.replace('_', "-").to_ascii_lowercase();
+    if word.len() >= 3 {
+        if let Some(c) = candidates
+            .clone()
+            .filter(|c| c.starts_with(&word) && *c != word)
+            .min_by_key(|c| c.len())
+        {
+            return Some(c);
+        }
+    }
+    candidates
+        .map(|c| (edit_distance(&word, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
