@@ -1147,3 +1147,43 @@ fn near_misses_get_a_suggestion() {
         "did you mean `pin-mismatch`?",
     );
 }
+
+#[test]
+fn the_example_in_the_docs_is_valid() {
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/policy.md"))
+        .unwrap();
+    let start = doc
+        .find("```toml\n")
+        .expect("a toml block in docs/policy.md")
+        + 8;
+    let len = doc[start..].find("```").unwrap();
+    let p = ok(&doc[start..start + len]);
+    assert_eq!(p.rules.len(), 2);
+    assert_eq!(p.exclusions.len(), 1);
+    assert_eq!(p.registries.len(), 2);
+    assert_eq!(
+        p.rule_for("@acme/legacy").unwrap().name.as_str(),
+        "@acme/legacy"
+    );
+    assert_eq!(p.rule_for("@acme/web").unwrap().name.as_str(), "@acme/*");
+}
+
+#[test]
+fn usage_from_several_threads_merges() {
+    let p = ok(EXCLUSIONS);
+    let mut a = Usage::default();
+    let mut b = Usage::default();
+    let mut fs = vec![finding("provenance-downgrade")];
+    a.record(&p.apply(&mut fs, "left-pad", "1.3.0", None, now(), None));
+    let mut fs = vec![finding("provenance-missing")];
+    b.record(&p.apply(&mut fs, "is-odd", "1.0.0", None, now(), None));
+    a.merge(b);
+    let unused: Vec<String> = p
+        .end_of_run(&a, now())
+        .into_iter()
+        .filter(|f| f.code == "policy-rule-unused")
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(unused.len(), 1, "{unused:?}");
+    assert!(unused[0].contains("never-installed"));
+}

@@ -60,6 +60,13 @@ impl Usage {
         self.expired_hits
             .extend(s.expired_exclusions.iter().copied());
     }
+
+    /// Folds in the usage gathered by another thread.
+    pub fn merge(&mut self, other: Usage) {
+        self.rules.extend(other.rules);
+        self.exclusions.extend(other.exclusions);
+        self.expired_hits.extend(other.expired_hits);
+    }
 }
 
 impl Policy {
