@@ -908,7 +908,7 @@ fn pinned_provenance_is_required_unless_the_rule_says_otherwise() {
         assert!(
             fs[0]
                 .message
-                .contains("verified provenance pinned to required"),
+                .contains("verified provenance required by the rule for `@acme/*` (line 3), seen"),
             "{}",
             fs[0].message
         );

@@ -43,16 +43,25 @@ impl<'a> Identity<'a> {
 /// ([`escape_text`]) in the message.
 pub fn identity_check(rule: &PackageRule, identity: &Identity<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut mismatch = |what: &str, pinned: &str, seen: &str| {
-        out.push(Finding::new(
+    // `pinned` reads "X pinned to Y" or "verified provenance required".
+    let finding = |pinned: String, seen: &str| {
+        Finding::new(
             "pin-mismatch",
             format!(
-                "{what} pinned to {pinned} by the rule for `{}` (line {}), seen {}",
+                "{pinned} by the rule for `{}` (line {}), seen {}",
                 rule.name,
                 rule.at.line,
                 escape_text(seen)
             ),
-        ));
+        )
+    };
+    let mut mismatch = |what: &str, pinned: &str, seen: &str| {
+        let pinned = if pinned.is_empty() {
+            format!("{what} required")
+        } else {
+            format!("{what} pinned to {pinned}")
+        };
+        out.push(finding(pinned, seen));
     };
     match identity.provenance {
         Provenance::Verified(id) => {
@@ -103,7 +112,7 @@ pub fn identity_check(rule: &PackageRule, identity: &Identity<'_>) -> Vec<Findin
                     Provenance::Invalid => "provenance that does not verify",
                     _ => "no provenance",
                 };
-                mismatch("verified provenance", "required", seen);
+                mismatch("verified provenance", "", seen);
             }
         }
     }
