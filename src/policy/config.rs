@@ -262,19 +262,48 @@ impl RegistryRule {
 
 /// A validated policy file. Immutable; [`Policy::default`] is the empty policy (no file).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Fields are private: a `Policy` only comes from [`Policy::parse`] (validated: no duplicates,
+/// no ties) or [`Policy::default`].
 pub struct Policy {
-    /// The file it came from, for messages (`None` when parsed from text).
-    pub path: Option<PathBuf>,
-    /// `[defaults] fail-level`.
-    pub fail_level: Option<Level>,
-    /// `[levels]`: global level overrides.
-    pub levels: LevelMap,
-    pub rules: Vec<PackageRule>,
-    pub exclusions: Vec<Exclusion>,
-    pub registries: Vec<RegistryRule>,
+    path: Option<PathBuf>,
+    fail_level: Option<Level>,
+    levels: LevelMap,
+    rules: Vec<PackageRule>,
+    exclusions: Vec<Exclusion>,
+    registries: Vec<RegistryRule>,
 }
 
 impl Policy {
+    /// The file it came from (`None` when parsed from text or empty).
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// `[defaults] fail-level`, as written; see [`Policy::effective_fail_level`].
+    pub fn fail_level(&self) -> Option<Level> {
+        self.fail_level
+    }
+
+    /// `[levels]`: the global level overrides.
+    pub fn levels(&self) -> &LevelMap {
+        &self.levels
+    }
+
+    /// The `[[package]]` rules in file order (`rule.index` is the position).
+    pub fn rules(&self) -> &[PackageRule] {
+        &self.rules
+    }
+
+    /// The `[[exclusion]]`s in file order (`exclusion.index` is the position).
+    pub fn exclusions(&self) -> &[Exclusion] {
+        &self.exclusions
+    }
+
+    /// The `[[registry]]` entries in file order.
+    pub fn registries(&self) -> &[RegistryRule] {
+        &self.registries
+    }
+
     /// Parses and validates policy text. Relative `keys` paths resolve against `base_dir`.
     pub fn parse(text: &str, base_dir: &Path) -> Result<Policy, PolicyErrors> {
         parse::parse(text, base_dir)

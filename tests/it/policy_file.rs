@@ -65,13 +65,13 @@ fn codes(fs: &[Finding]) -> Vec<(&'static str, Level)> {
 #[test]
 fn the_documented_example_parses() {
     let p = Policy::load(&data("example.toml")).unwrap();
-    assert_eq!(p.fail_level, Some(Level::Deny));
+    assert_eq!(p.fail_level(), Some(Level::Deny));
     assert_eq!(
-        p.levels.get("provenance-missing"),
+        p.levels().get("provenance-missing"),
         Some(&LevelSetting::Warn)
     );
-    assert_eq!(p.rules.len(), 3);
-    let acme = &p.rules[0];
+    assert_eq!(p.rules().len(), 3);
+    let acme = &p.rules()[0];
     assert_eq!(acme.name.as_str(), "@acme/*");
     assert_eq!((acme.at.line, acme.at.col), (11, 8));
     assert_eq!(
@@ -79,26 +79,26 @@ fn the_documented_example_parses() {
         Some("https://github.com/acme/monorepo")
     );
     assert!(acme.requires_provenance());
-    let legacy = &p.rules[1];
+    let legacy = &p.rules()[1];
     assert!(!legacy.requires_provenance());
     assert_eq!(legacy.publishers.len(), 2);
     assert_eq!(
         legacy.ignore_published_before.map(|d| d.to_string()),
         Some("2024-01-01".into())
     );
-    assert_eq!(p.rules[2].repository_id.as_deref(), Some("123456"));
-    assert_eq!(p.exclusions.len(), 2);
-    assert_eq!(p.exclusions[0].package, "left-pad");
-    assert_eq!(p.exclusions[0].version.as_deref(), Some("1.3.0"));
-    assert_eq!(p.exclusions[1].version, None);
-    assert_eq!(p.exclusions[1].code, None);
+    assert_eq!(p.rules()[2].repository_id.as_deref(), Some("123456"));
+    assert_eq!(p.exclusions().len(), 2);
+    assert_eq!(p.exclusions()[0].package, "left-pad");
+    assert_eq!(p.exclusions()[0].version.as_deref(), Some("1.3.0"));
+    assert_eq!(p.exclusions()[1].version, None);
+    assert_eq!(p.exclusions()[1].code, None);
     let internal = p.registry_for("https://NPM.internal.example").unwrap();
     assert_eq!(internal.signatures, RegistrySignatures::None);
     let mirror = p.registry_for("https://mirror.example/npm/").unwrap();
     assert_eq!(mirror.signatures, RegistrySignatures::Required);
     assert_eq!(mirror.keys.as_deref(), Some(data("keys.json").as_path()));
     assert!(p.registry_for("https://registry.npmjs.org/").is_none());
-    assert_eq!(p.path.as_deref(), Some(data("example.toml").as_path()));
+    assert_eq!(p.path(), Some(data("example.toml").as_path()));
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn load_for_uses_the_explicit_file_else_the_project_file_else_nothing() {
     // no npm-provenance.toml in tests/data/policy: the empty policy
     assert_eq!(Policy::load_for(&dir, None).unwrap(), Policy::default());
     let explicit = Policy::load_for(&dir, Some(&data("example.toml"))).unwrap();
-    assert_eq!(explicit.rules.len(), 3);
+    assert_eq!(explicit.rules().len(), 3);
 }
 
 #[test]
@@ -992,12 +992,12 @@ fn identity_of_release_facts() {
 fn dotted_keys_and_sub_tables_are_checked_too() {
     let p = ok("[[package]]\nname = \"a\"\nlevels.publisher-changed = \"allow\"\n");
     assert_eq!(
-        p.rules[0].levels.get("publisher-changed"),
+        p.rules()[0].levels.get("publisher-changed"),
         Some(&LevelSetting::Allow)
     );
     let p = ok("[[package]]\nname = \"a\"\n[package.levels]\n\"provenance-missing\" = \"deny\"\n");
     assert_eq!(
-        p.rules[0].levels.get("provenance-missing"),
+        p.rules()[0].levels.get("provenance-missing"),
         Some(&LevelSetting::Deny)
     );
     one_err(
@@ -1158,9 +1158,9 @@ fn the_example_in_the_docs_is_valid() {
         + 8;
     let len = doc[start..].find("```").unwrap();
     let p = ok(&doc[start..start + len]);
-    assert_eq!(p.rules.len(), 2);
-    assert_eq!(p.exclusions.len(), 1);
-    assert_eq!(p.registries.len(), 2);
+    assert_eq!(p.rules().len(), 2);
+    assert_eq!(p.exclusions().len(), 1);
+    assert_eq!(p.registries().len(), 2);
     assert_eq!(
         p.rule_for("@acme/legacy").unwrap().name.as_str(),
         "@acme/legacy"
