@@ -160,6 +160,9 @@ pub struct InspectArgs {
     /// The expected integrity (SRI), e.g. from a lockfile.
     #[arg(long, value_name = "SRI")]
     pub integrity: Option<String>,
+    /// Exit 1 when a finding is at or above this level (deny, warn, info).
+    #[arg(long, value_name = "LEVEL", default_value = "deny")]
+    pub fail_level: String,
 }
 
 #[derive(Debug, Clone, Args)]
