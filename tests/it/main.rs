@@ -9,6 +9,7 @@ mod history;
 mod inspect;
 mod inventory;
 mod npm_version;
+mod policy_file;
 mod registry;
 mod registry_signatures;
 mod trust;
