@@ -1,0 +1,190 @@
+//! `pnpm-lock.yaml`, lockfileVersion 6.x to 9.x: one [`Locked`] entry per `packages` key.
+//!
+//! v6 keys are `/name@version(peer@x)`, v9 keys `name@version` with the peer-suffixed copies
+//! under `snapshots` (same packages, so not read twice). `resolution` is `{integrity}` for
+//! registry packages, `{tarball}` for URLs (or a non-default registry), `{type: directory}`
+//! for folders and `{type: git, repo, commit}` for git. `patchedDependencies` marks packages
+//! changed by a patch.
+
+use super::flat::{split_at_name, Locked, Source};
+use super::model::Origin;
+use super::yaml::{self, Node};
+use crate::inventory::assemble::source_origin;
+
+/// Reads a `pnpm-lock.yaml`. Errors are problem texts.
+pub(crate) fn read(text: &str) -> Result<Vec<Locked>, String> {
+    let doc = yaml::parse(text)?;
+    if !matches!(doc, Node::Map(_)) {
+        return Err(format!(
+            "expected a mapping at the top, found {}",
+            doc.kind()
+        ));
+    }
+    let version = doc
+        .str_at("lockfileVersion")
+        .ok_or("no lockfileVersion")?
+        .to_string();
+    let major = version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse::<u32>().ok());
+    if !matches!(major, Some(6..=9)) {
+        return Err(format!(
+            "unsupported lockfileVersion {version:?} (this tool reads pnpm lockfiles 6.x to 9.x)"
+        ));
+    }
+    let patched: Vec<&str> = match doc.get("patchedDependencies") {
+        Some(Node::Map(entries)) => entries.iter().map(|e| e.key.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    let entries = match doc.get("packages") {
+        None => return Ok(Vec::new()),
+        Some(Node::Map(entries)) => entries,
+        Some(other) => {
+            return Err(format!(
+                "packages: expected a mapping, found {}",
+                other.kind()
+            ))
+        }
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for e in entries {
+        let l = entry(&e.key, &e.value, &patched)
+            .map_err(|m| format!("line {} (packages[{:?}]): {m}", e.line, e.key))?;
+        out.push(l);
+    }
+    Ok(out)
+}
+
+fn entry(key: &str, v: &Node, patched: &[&str]) -> Result<Locked, String> {
+    if !matches!(v, Node::Map(_)) {
+        return Err(format!("expected a mapping, found {}", v.kind()));
+    }
+    let bare = key.strip_prefix('/').unwrap_or(key);
+    // Peer and patch suffixes: `name@1.0.0(peer@2)(patch_hash=…)`.
+    let bare = bare.split('(').next().unwrap_or(bare);
+    let (key_name, key_ref) = split_at_name(bare).ok_or("key is not NAME@VERSION")?;
+    let name = v.str_at("name").unwrap_or(key_name).to_string();
+    let version = v.str_at("version").unwrap_or(key_ref).to_string();
+    let res = v.get("resolution").ok_or("no resolution")?;
+    if !matches!(res, Node::Map(_)) {
+        return Err(format!(
+            "resolution: expected a mapping, found {}",
+            res.kind()
+        ));
+    }
+    let integrity = res.str_at("integrity").map(str::to_string);
+    let tarball = res.str_at("tarball");
+    let source = match (res.str_at("type"), tarball) {
+        (Some("directory"), _) => Source::Other(
+            Origin::File,
+            res.str_at("directory").unwrap_or(&version).to_string(),
+        ),
+        (Some("git"), _) => Source::Other(
+            Origin::Git,
+            format!(
+                "{}#{}",
+                res.str_at("repo").unwrap_or_default(),
+                res.str_at("commit").unwrap_or_default()
+            ),
+        ),
+        (Some(other), _) => return Err(format!("unknown resolution type {other:?}")),
+        (None, Some(url)) => match source_origin(url) {
+            // A registry tarball URL (pnpm writes one for registries other than the default).
+            None if !version.contains(':') => Source::Registry {
+                resolved: Some(url.to_string()),
+            },
+            None => Source::Other(Origin::TarballUrl, url.to_string()),
+            Some(o) => Source::Other(o, url.to_string()),
+        },
+        (None, None) if version.starts_with("link:") => {
+            Source::Other(Origin::Link, version.clone())
+        }
+        (None, None) if integrity.is_some() => Source::Registry { resolved: None },
+        (None, None) => return Err("resolution has no integrity, tarball or type".into()),
+    };
+    let mut l = Locked::new(key.to_string(), name, version, source);
+    l.integrity = integrity;
+    l.dev = v.str_at("dev") == Some("true");
+    l.optional = v.str_at("optional") == Some("true");
+    l.has_install_script = v.str_at("requiresBuild") == Some("true");
+    let id = format!("{}@{}", l.name, l.version);
+    l.patched = patched.iter().any(|p| *p == id || *p == l.name);
+    Ok(l)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const I: &str = "sha512-IIhEbVqpvTWcYGk1NrjsTFxqI1UGoAaA7plNEVXOl/rQI5pHNfqe+DBRpwp1hk8URhLDUvGWQgz7DBZ6uyCbgQ==";
+
+    #[test]
+    fn v9_packages_with_every_resolution_kind() {
+        let text = format!(
+            r#"lockfileVersion: '9.0'
+patchedDependencies:
+  a@1.0.0:
+    hash: x
+    path: patches/a@1.0.0.patch
+packages:
+  a@1.0.0:
+    resolution: {{integrity: {I}}}
+  '@s/b@2.0.0':
+    resolution: {{integrity: {I}, tarball: https://npm.corp.example/@s/b/-/b-2.0.0.tgz}}
+  c@file:vendor/c:
+    resolution: {{directory: vendor/c, type: directory}}
+  d@https://codeload.github.com/o/d/tar.gz/abc:
+    resolution: {{tarball: https://codeload.github.com/o/d/tar.gz/abc}}
+    version: 0.1.0
+  e@git+https://github.com/o/e.git#abc:
+    resolution: {{commit: abc, repo: https://github.com/o/e.git, type: git}}
+    version: 1.0.0
+snapshots:
+  a@1.0.0(patch_hash=x): {{}}
+"#
+        );
+        let v = read(&text).unwrap();
+        assert_eq!(v.len(), 5, "snapshots are the same packages");
+        assert!(v[0].patched && v[0].integrity.is_some());
+        assert_eq!(
+            v[1].source,
+            Source::Registry {
+                resolved: Some("https://npm.corp.example/@s/b/-/b-2.0.0.tgz".into())
+            }
+        );
+        assert!(matches!(v[2].source, Source::Other(Origin::File, _)));
+        assert!(matches!(v[3].source, Source::Other(Origin::TarballUrl, _)));
+        assert_eq!(v[3].version, "0.1.0");
+        assert!(matches!(v[4].source, Source::Other(Origin::Git, _)));
+    }
+
+    #[test]
+    fn v6_keys_and_flags() {
+        let text = format!(
+            "lockfileVersion: '6.0'\npackages:\n  /x@1.2.3(y@1.0.0):\n    resolution: {{integrity: {I}}}\n    dev: true\n    requiresBuild: true\n"
+        );
+        let v = read(&text).unwrap();
+        assert_eq!((v[0].name.as_str(), v[0].version.as_str()), ("x", "1.2.3"));
+        assert!(v[0].dev && v[0].has_install_script && !v[0].optional);
+    }
+
+    #[test]
+    fn errors_and_versions() {
+        let e = read("lockfileVersion: '5.4'\n").unwrap_err();
+        assert!(e.contains("unsupported lockfileVersion \"5.4\""), "{e}");
+        assert!(read("packages: {}\n")
+            .unwrap_err()
+            .contains("no lockfileVersion"));
+        let e =
+            read("lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    engines: {}\n").unwrap_err();
+        assert!(
+            e.starts_with("line 3 (packages[\"a@1.0.0\"]): no resolution"),
+            "{e}"
+        );
+        let e = read("lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    resolution: {}\n")
+            .unwrap_err();
+        assert!(e.contains("no integrity, tarball or type"), "{e}");
+        assert!(read("lockfileVersion: '9.0'\n").unwrap().is_empty());
+    }
+}
