@@ -163,7 +163,7 @@ fn kind_of_file(path: &Path) -> Result<InventoryKind, InventoryError> {
     Ok(match name.as_str() {
         "npm-shrinkwrap.json" => InventoryKind::NpmShrinkwrap,
         ".package-lock.json" => InventoryKind::HiddenLockfile,
-        "bun.lockb" => return Err(bun_lockb(path)),
+        n if n.ends_with("bun.lockb") => return Err(bun_lockb(path)),
         _ => match other_kind(&name) {
             Some(kind) => kind,
             None => InventoryKind::PackageLock,
@@ -171,14 +171,17 @@ fn kind_of_file(path: &Path) -> Result<InventoryKind, InventoryError> {
     })
 }
 
-/// The kind of another package manager's lockfile, by file name.
+/// The kind of another package manager's lockfile, by file name (a passed file may carry a
+/// prefix, as in `ci__yarn.lock`).
 fn other_kind(name: &str) -> Option<InventoryKind> {
-    match name {
-        "yarn.lock" => Some(InventoryKind::YarnLock),
-        "pnpm-lock.yaml" => Some(InventoryKind::PnpmLock),
-        "bun.lock" => Some(InventoryKind::BunLock),
-        _ => None,
-    }
+    [
+        ("yarn.lock", InventoryKind::YarnLock),
+        ("pnpm-lock.yaml", InventoryKind::PnpmLock),
+        ("bun.lock", InventoryKind::BunLock),
+    ]
+    .into_iter()
+    .find(|(suffix, _)| name.ends_with(suffix))
+    .map(|(_, kind)| kind)
 }
 
 fn bun_lockb(path: &Path) -> InventoryError {

@@ -63,8 +63,13 @@ fn entry(key: &str, v: &Node, patched: &[&str]) -> Result<Locked, String> {
     let bare = key.strip_prefix('/').unwrap_or(key);
     // Peer and patch suffixes: `name@1.0.0(peer@2)(patch_hash=…)`.
     let bare = bare.split('(').next().unwrap_or(bare);
-    let (key_name, key_ref) = split_at_name(bare).ok_or("key is not NAME@VERSION")?;
+    // v6 keys of folders and git sources (`file:vendor/x`, `github.com/o/r/sha`) carry no
+    // name: the entry's `name` and `version` fields do.
+    let (key_name, key_ref) = split_at_name(bare).unwrap_or(("", bare));
     let name = v.str_at("name").unwrap_or(key_name).to_string();
+    if name.is_empty() {
+        return Err("neither the key nor a `name` field names the package".into());
+    }
     let version = v.str_at("version").unwrap_or(key_ref).to_string();
     let res = v.get("resolution").ok_or("no resolution")?;
     if !matches!(res, Node::Map(_)) {
@@ -176,6 +181,11 @@ snapshots:
         assert!(read("packages: {}\n")
             .unwrap_err()
             .contains("no lockfileVersion"));
+        let e = read(
+            "lockfileVersion: '6.0'\npackages:\n  file:x:\n    resolution: {directory: x, type: directory}\n",
+        )
+        .unwrap_err();
+        assert!(e.contains("neither the key nor a `name` field"), "{e}");
         let e =
             read("lockfileVersion: '9.0'\npackages:\n  a@1.0.0:\n    engines: {}\n").unwrap_err();
         assert!(

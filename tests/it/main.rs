@@ -7,6 +7,7 @@ mod corpus_bundles;
 mod fixture_faults;
 mod history;
 mod inventory;
+mod lockfiles;
 mod registry;
 mod registry_signatures;
 mod trust;
