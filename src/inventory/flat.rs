@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::assemble::source_origin;
 use super::integrity::Integrity;
 use super::model::{InventoryCounts, InventoryOptions, Origin, PackageRef};
 use super::names::{check_name, check_version};
@@ -96,9 +95,13 @@ pub(crate) fn assemble(
                     Some(_) => {}
                 }
                 let registry = opts.registries.registry_for(&e.name).to_string();
+                // A registry URL or registry tarball URL outside the configured registry.
                 let mismatch = resolved
                     .as_deref()
-                    .filter(|r| source_origin(r).is_none() && !is_under_registry(r, &registry))
+                    .filter(|r| {
+                        let web = r.starts_with("https://") || r.starts_with("http://");
+                        web && !is_under_registry(r, &registry)
+                    })
                     .map(str::to_string);
                 let origin = if e.alias.is_some() {
                     Origin::Alias

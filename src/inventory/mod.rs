@@ -11,6 +11,7 @@
 
 mod assemble;
 mod bun;
+pub mod bunfig;
 mod flat;
 pub mod integrity;
 mod model;
@@ -370,7 +371,11 @@ fn load_other_lockfile(
             locked
         }
         InventoryKind::PnpmLock => pnpm::read(&text).map_err(parse_err)?,
-        _ => bun::read(&text, MAX_JSON_DEPTH).map_err(parse_err)?,
+        _ => {
+            let locked = bun::read(&text, MAX_JSON_DEPTH).map_err(parse_err)?;
+            opts.registries = bunfig::registries(parent_dir(path), &opts.registries)?;
+            locked
+        }
     };
     check_entries(locked.len(), MAX_ENTRIES).map_err(parse_err)?;
     let (packages, counts) = flat::assemble(&locked, &opts).map_err(parse_err)?;

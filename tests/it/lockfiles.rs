@@ -488,3 +488,49 @@ fn malformed_lockfiles_are_parse_errors_naming_the_file() {
         InventoryErrorKind::Empty
     );
 }
+
+#[test]
+fn bunfig_registries_apply_over_npmrc() {
+    let s = Scratch::new("bunfig");
+    let text = std::fs::read_to_string(data("bun/bun.lock")).unwrap();
+    let text = text.replace(
+        r#"["lodash@4.17.21", """#,
+        r#"["lodash@4.17.21", "https://elsewhere.example/lodash/-/lodash-4.17.21.tgz""#,
+    );
+    let lock = s.write("bun.lock", &text);
+    s.write(
+        "bunfig.toml",
+        "[install.scopes]\nscope = { url = \"https://user:pw@scope.example/\", token = \"t\" }\n",
+    );
+    let inv = load(&s.0, &opts()).unwrap();
+    assert_eq!(inv.source.path, lock);
+    let scoped = inv
+        .packages
+        .iter()
+        .find(|p| p.name == "@scope/name")
+        .unwrap();
+    assert_eq!(
+        scoped.registry, "https://scope.example/",
+        "no credentials kept"
+    );
+    let lodash = inv
+        .packages
+        .iter()
+        .find(|p| p.name == "lodash" && p.version == "4.17.21")
+        .unwrap();
+    assert!(
+        lodash
+            .findings
+            .iter()
+            .any(|f| f.code == "registry-mismatch"),
+        "{:?}",
+        lodash.findings
+    );
+    s.write("bunfig.toml", "[install]\nregistry = 5\n");
+    let e = load(&s.0, &opts()).unwrap_err();
+    assert_eq!(e.kind, InventoryErrorKind::Parse);
+    assert!(
+        e.to_string().contains("bunfig.toml: install.registry"),
+        "{e}"
+    );
+}
