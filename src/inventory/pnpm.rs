@@ -47,13 +47,29 @@ pub(crate) fn read(text: &str) -> Result<Vec<Locked>, String> {
             ))
         }
     };
+    let optional = optional_snapshots(&doc);
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
-        let l = entry(&e.key, &e.value, &patched)
+        let mut l = entry(&e.key, &e.value, &patched)
             .map_err(|m| format!("line {} (packages[{:?}]): {m}", e.line, e.key))?;
+        // v9 records `optional` on the snapshots (every peer variant must be optional).
+        l.optional |= optional.get(e.key.as_str()).copied().unwrap_or(false);
         out.push(l);
     }
     Ok(out)
+}
+
+/// v9: package key → whether every snapshot of it is optional.
+fn optional_snapshots(doc: &Node) -> std::collections::HashMap<&str, bool> {
+    let mut out = std::collections::HashMap::new();
+    if let Some(Node::Map(entries)) = doc.get("snapshots") {
+        for e in entries {
+            let base = e.key.split('(').next().unwrap_or(&e.key);
+            let opt = e.value.str_at("optional") == Some("true");
+            *out.entry(base).or_insert(true) &= opt;
+        }
+    }
+    out
 }
 
 fn entry(key: &str, v: &Node, patched: &[&str]) -> Result<Locked, String> {
@@ -147,11 +163,14 @@ packages:
     version: 1.0.0
 snapshots:
   a@1.0.0(patch_hash=x): {{}}
+  '@s/b@2.0.0':
+    optional: true
 "#
         );
         let v = read(&text).unwrap();
         assert_eq!(v.len(), 5, "snapshots are the same packages");
-        assert!(v[0].patched && v[0].integrity.is_some());
+        assert!(v[0].patched && v[0].integrity.is_some() && !v[0].optional);
+        assert!(v[1].optional);
         assert_eq!(
             v[1].source,
             Source::Registry {

@@ -534,3 +534,19 @@ fn bunfig_registries_apply_over_npmrc() {
         "{e}"
     );
 }
+
+#[test]
+fn pnpm_v9_optional_from_snapshots() {
+    let Some(path) = corpus("pnpm_v9_optional", "lockfiles/pnpm-v9-vite/pnpm-lock.yaml") else {
+        return;
+    };
+    let inv = load(&path, &opts()).unwrap();
+    let workerd = inv
+        .packages
+        .iter()
+        .find(|p| p.name == "@cloudflare/workerd-darwin-64")
+        .unwrap();
+    assert!(workerd.optional, "its snapshot says optional: true");
+    let vite_dep = inv.packages.iter().find(|p| p.name == "rollup").unwrap();
+    assert!(!vite_dep.optional);
+}
