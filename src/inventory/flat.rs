@@ -246,8 +246,9 @@ pub(crate) fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+            let hex = |c: u8| (c as char).to_digit(16);
+            if let (Some(hi), Some(lo)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
                 i += 3;
                 continue;
             }
@@ -327,5 +328,10 @@ mod tests {
         assert_eq!(split_at_name("@x"), None);
         assert_eq!(percent_decode("a@npm%3A1.0.0%"), "a@npm:1.0.0%");
         assert_eq!(percent_decode("%zz%2"), "%zz%2");
+        assert_eq!(
+            percent_decode("%aé%C3%A9"),
+            "%aéé",
+            "no panic inside a character"
+        );
     }
 }

@@ -367,7 +367,10 @@ fn load_other_lockfile(
     let locked = match kind {
         InventoryKind::YarnLock => {
             let locked = yarn::read(&text).map_err(parse_err)?;
-            opts.registries = yarnrc::registries(parent_dir(path), &opts.registries)?;
+            // Only berry reads `.yarnrc.yml`; classic yarn reads `.npmrc` like npm.
+            if yarn::is_berry(&text) {
+                opts.registries = yarnrc::registries(parent_dir(path), &opts.registries)?;
+            }
             locked
         }
         InventoryKind::PnpmLock => pnpm::read(&text).map_err(parse_err)?,

@@ -3,6 +3,8 @@
 //! refused (lockfiles never write them; expanding them is how a small file becomes a huge
 //! tree), nesting is capped, and each mapping key keeps its line for error messages.
 
+use std::collections::HashSet;
+
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -72,8 +74,9 @@ pub(crate) fn parse(text: &str) -> Result<Node, String> {
 
 enum Frame {
     Seq(Vec<Node>),
-    /// Entries so far and the key (with its line) waiting for its value.
-    Map(Vec<MapEntry>, Option<(String, usize)>),
+    /// Entries so far, their keys (duplicate check) and the key (with its line) waiting for
+    /// its value.
+    Map(Vec<MapEntry>, HashSet<String>, Option<(String, usize)>),
 }
 
 #[derive(Default)]
@@ -99,7 +102,7 @@ impl Builder {
                 }
             }
             Some(Frame::Seq(items)) => items.push(node),
-            Some(Frame::Map(entries, pending)) => match pending.take() {
+            Some(Frame::Map(entries, keys, pending)) => match pending.take() {
                 Some((key, key_line)) => entries.push(MapEntry {
                     key,
                     line: key_line,
@@ -107,11 +110,11 @@ impl Builder {
                 }),
                 None => match node {
                     Node::Scalar(key) => {
-                        if entries.iter().any(|e| e.key == key) {
+                        if keys.insert(key.clone()) {
+                            *pending = Some((key, line));
+                        } else {
                             let problem = format!("duplicate key {key:?}");
                             self.fail(line, &problem);
-                        } else if let Some(Frame::Map(_, pending)) = self.stack.last_mut() {
-                            *pending = Some((key, line));
                         }
                     }
                     _ => self.fail(line, "a mapping key that is not a scalar"),
@@ -150,11 +153,11 @@ impl MarkedEventReceiver for Builder {
                     self.fail(line, "YAML anchors are not accepted in a lockfile");
                     return;
                 }
-                self.open(Frame::Map(Vec::new(), None), line)
+                self.open(Frame::Map(Vec::new(), HashSet::new(), None), line)
             }
             Event::SequenceEnd | Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Seq(items)) => self.push_node(Node::Seq(items), line),
-                Some(Frame::Map(entries, _)) => self.push_node(Node::Map(entries), line),
+                Some(Frame::Map(entries, ..)) => self.push_node(Node::Map(entries), line),
                 None => self.fail(line, "unbalanced YAML structure"),
             },
             Event::DocumentStart if self.root.is_some() => {

@@ -12,11 +12,16 @@ use crate::inventory::assemble::source_origin;
 
 /// Reads a `yarn.lock` of either generation. Errors are problem texts.
 pub(crate) fn read(text: &str) -> Result<Vec<Locked>, String> {
-    if text.lines().any(|l| l.trim_end() == "__metadata:") {
+    if is_berry(text) {
         read_berry(text)
     } else {
         read_v1(text)
     }
+}
+
+/// Berry lockfiles carry a top-level `__metadata` block; classic ones do not.
+pub(crate) fn is_berry(text: &str) -> bool {
+    text.lines().any(|l| l.trim_end() == "__metadata:")
 }
 
 // ---- classic v1 ----

@@ -550,3 +550,27 @@ fn pnpm_v9_optional_from_snapshots() {
     let vite_dep = inv.packages.iter().find(|p| p.name == "rollup").unwrap();
     assert!(!vite_dep.optional);
 }
+
+#[test]
+fn yarnrc_yml_is_read_for_berry_only() {
+    let s = Scratch::new("yarnrc");
+    let rc = "npmRegistryServer: \"https://npm.corp.example\"\n";
+    let v1 = std::fs::read_to_string(data("yarn-v1/yarn.lock")).unwrap();
+    s.write("v1/yarn.lock", &v1);
+    s.write("v1/.yarnrc.yml", rc);
+    let inv = load(&s.0.join("v1"), &opts()).unwrap();
+    let lodash = inv.packages.iter().find(|p| p.name == "lodash").unwrap();
+    assert_eq!(lodash.registry, "https://registry.npmjs.org/");
+    let berry = std::fs::read_to_string(data("berry/yarn.lock")).unwrap();
+    s.write("berry/yarn.lock", &berry);
+    s.write("berry/.yarnrc.yml", rc);
+    let inv = load(&s.0.join("berry"), &opts()).unwrap();
+    let lodash = inv.packages.iter().find(|p| p.name == "lodash").unwrap();
+    assert_eq!(lodash.registry, "https://npm.corp.example/");
+    s.write("berry/.yarnrc.yml", "npmRegistryServer: \"${REG}\"\n");
+    let e = load(&s.0.join("berry"), &opts()).unwrap_err();
+    assert!(
+        e.to_string().contains(".yarnrc.yml: npmRegistryServer"),
+        "{e}"
+    );
+}
