@@ -39,10 +39,17 @@ pub(crate) fn read(text: &str, max_depth: usize) -> Result<Vec<Locked>, String> 
             ))
         }
     };
+    // `patchedDependencies`: `name@version` → patch file.
+    let patched: Vec<&str> = match top.get("patchedDependencies") {
+        Some(Value::Object(m)) => m.keys().map(String::as_str).collect(),
+        _ => Vec::new(),
+    };
     let mut out = Vec::with_capacity(packages.len());
     for (path, value) in packages {
         let ctx = |m: String| format!("packages[{path:?}]: {m}");
-        if let Some(l) = entry(path, value).map_err(ctx)? {
+        if let Some(mut l) = entry(path, value).map_err(ctx)? {
+            let id = format!("{}@{}", l.name, l.version);
+            l.patched = patched.iter().any(|p| *p == id);
             out.push(l);
         }
     }

@@ -356,6 +356,9 @@ fn bun_documented_format() {
         BTreeSet::from(["4.17.20", "4.17.21"]),
         "nested copy"
     );
+    let patched: Vec<_> = inv.packages.iter().filter(|p| p.patched).collect();
+    assert_eq!(patched.len(), 1);
+    assert_eq!(patched[0].paths, vec!["@scope/name/lodash"]);
     let strip = inv
         .registry_packages()
         .find(|p| p.name == "strip-ansi")

@@ -231,7 +231,8 @@ def bun(text):
         elif proto in ("http", "https"):
             t.oth("tarball-url", (name, ref))
         else:
-            t.reg(name, ref, arr[3] or None)
+            t.reg(name, ref, arr[3] or None,
+                  ("%s@%s" % (name, ref)) in doc.get("patchedDependencies", {}))
     return t
 
 
