@@ -577,3 +577,47 @@ fn yarnrc_yml_is_read_for_berry_only() {
         "{e}"
     );
 }
+
+/// Cut and corrupted copies of every lockfile: an error or an inventory, never a panic.
+#[test]
+fn damaged_lockfiles_never_panic() {
+    let mut sources: Vec<(PathBuf, &str)> = vec![
+        (data("yarn-v1/yarn.lock"), "yarn.lock"),
+        (data("berry/yarn.lock"), "yarn.lock"),
+        (data("pnpm-v6/pnpm-lock.yaml"), "pnpm-lock.yaml"),
+        (data("bun/bun.lock"), "bun.lock"),
+    ];
+    for (rel, file) in [
+        ("lockfiles/yarn-v1-excalidraw/yarn.lock", "yarn.lock"),
+        ("lockfiles/yarn-berry-prettier/yarn.lock", "yarn.lock"),
+        (
+            "lockfiles/pnpm-v9-vuejs-core/pnpm-lock.yaml",
+            "pnpm-lock.yaml",
+        ),
+    ] {
+        if let Some(p) = corpus("damaged_lockfiles", rel) {
+            sources.push((p, file));
+        }
+    }
+    let s = Scratch::new("damaged");
+    let mut errors = 0;
+    for (i, (src, file)) in sources.iter().enumerate() {
+        let text = std::fs::read(src).unwrap();
+        // Small files: every cut point; large ones: a spread of them, plus byte flips.
+        let step = (text.len() / 24).max(1);
+        for (j, cut) in (0..text.len()).step_by(step).enumerate() {
+            let mut bytes = text[..cut].to_vec();
+            if j % 2 == 1 && !bytes.is_empty() {
+                let k = bytes.len() / 2;
+                bytes[k] = b"\"'[{:,@\n%"[j % 9];
+            }
+            let p = s.0.join(format!("{i}-{j}")).join(file);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(&p, &bytes).unwrap();
+            if load(&p, &opts()).is_err() {
+                errors += 1;
+            }
+        }
+    }
+    assert!(errors > 0, "some damaged copies must be refused");
+}
