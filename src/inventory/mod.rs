@@ -353,13 +353,13 @@ fn load_other_lockfile(
             format!("{what} is only supported with npm lockfiles and node_modules; run from the project root without it"),
         )
     };
-    // TODO(partial): these formats record no installed locations (and yarn and bun no
-    // dependency types), so workspace selection and --omit are not applied to them.
+    // TODO(partial): these formats record no installed locations, so workspace selection is
+    // not applied to them; yarn and bun record no dependency types, so --omit is pnpm only.
     if !opts.workspaces.is_empty() {
         return Err(usage("--workspace (or running inside a workspace folder)"));
     }
-    if opts.omit != Omit::default() {
-        return Err(usage("--omit"));
+    if opts.omit != Omit::default() && kind != InventoryKind::PnpmLock {
+        return Err(usage("--omit (with yarn.lock or bun.lock)"));
     }
     let bytes = read_capped(path, MAX_LOCKFILE_BYTES)?;
     let text = String::from_utf8(bytes).map_err(|_| parse_err("not UTF-8".into()))?;
@@ -381,7 +381,21 @@ fn load_other_lockfile(
         }
     };
     check_entries(locked.len(), MAX_ENTRIES).map_err(parse_err)?;
-    let (packages, counts) = flat::assemble(&locked, &opts).map_err(parse_err)?;
+    let read = locked.len();
+    let kept: Vec<flat::Locked> = locked
+        .into_iter()
+        .filter(|l| {
+            let flags = Flags {
+                dev: l.dev,
+                optional: l.optional,
+                ..Flags::default()
+            };
+            !opts.omit.excludes(&flags)
+        })
+        .collect();
+    let (packages, mut counts) = flat::assemble(&kept, &opts).map_err(parse_err)?;
+    counts.omitted = read - kept.len();
+    counts.entries = read;
     finish(
         InventorySource {
             kind,

@@ -6,6 +6,8 @@
 //! for folders and `{type: git, repo, commit}` for git. `patchedDependencies` marks packages
 //! changed by a patch.
 
+use std::collections::{HashMap, HashSet};
+
 use super::flat::{split_at_name, Locked, Source};
 use super::model::Origin;
 use super::yaml::{self, Node};
@@ -48,20 +50,101 @@ pub(crate) fn read(text: &str) -> Result<Vec<Locked>, String> {
         }
     };
     let optional = optional_snapshots(&doc);
+    // v9 keeps dependency types only in `importers`; v6 writes `dev` on each package.
+    let dev_only = (major >= Some(9)).then(|| dev_only_snapshots(&doc));
     let mut out = Vec::with_capacity(entries.len());
     for e in entries {
         let mut l = entry(&e.key, &e.value, &patched)
             .map_err(|m| format!("line {} (packages[{:?}]): {m}", e.line, e.key))?;
         // v9 records `optional` on the snapshots (every peer variant must be optional).
         l.optional |= optional.get(e.key.as_str()).copied().unwrap_or(false);
+        if let Some(dev_only) = &dev_only {
+            l.dev = dev_only.get(e.key.as_str()).copied().unwrap_or(false);
+        }
         out.push(l);
     }
     Ok(out)
 }
 
+/// v9: package key → whether it is reached only through `devDependencies` of the importers
+/// (walking `snapshots` dependencies). Unreached packages are not called dev.
+fn dev_only_snapshots(doc: &Node) -> HashMap<&str, bool> {
+    let mut graph: HashMap<&str, Vec<String>> = HashMap::new();
+    if let Some(Node::Map(entries)) = doc.get("snapshots") {
+        for e in entries {
+            let mut deps = Vec::new();
+            for field in ["dependencies", "optionalDependencies"] {
+                if let Some(Node::Map(ds)) = e.value.get(field) {
+                    deps.extend(ds.iter().filter_map(|d| target(&d.key, d.value.as_str()?)));
+                }
+            }
+            graph.insert(e.key.as_str(), deps);
+        }
+    }
+    let mut prod_roots = Vec::new();
+    let mut dev_roots = Vec::new();
+    if let Some(Node::Map(importers)) = doc.get("importers") {
+        for imp in importers {
+            for (field, is_dev) in [
+                ("dependencies", false),
+                ("optionalDependencies", false),
+                ("devDependencies", true),
+            ] {
+                let roots = if is_dev {
+                    &mut dev_roots
+                } else {
+                    &mut prod_roots
+                };
+                if let Some(Node::Map(ds)) = imp.value.get(field) {
+                    roots.extend(
+                        ds.iter()
+                            .filter_map(|d| target(&d.key, d.value.str_at("version")?)),
+                    );
+                }
+            }
+        }
+    }
+    let prod = reach(&graph, prod_roots);
+    let dev = reach(&graph, dev_roots);
+    let mut out: HashMap<&str, bool> = HashMap::new();
+    for key in graph.keys() {
+        let base = key.split('(').next().unwrap_or(key);
+        let dev_only = dev.contains(*key) && !prod.contains(*key);
+        *out.entry(base).or_insert(true) &= dev_only;
+    }
+    out
+}
+
+/// The snapshot key a dependency `name: version` points at (`None` for links).
+fn target(name: &str, version: &str) -> Option<String> {
+    if version.starts_with("link:") {
+        return None;
+    }
+    let base = version.split('(').next().unwrap_or(version);
+    // An alias or override names the real package: `obug@1.0.2`.
+    if split_at_name(base).is_some_and(|(n, _)| !n.contains(':')) {
+        return Some(version.to_string());
+    }
+    Some(format!("{name}@{version}"))
+}
+
+/// Every snapshot key reachable from `roots`.
+fn reach(graph: &HashMap<&str, Vec<String>>, roots: Vec<String>) -> HashSet<String> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut todo = roots;
+    while let Some(k) = todo.pop() {
+        if let Some(deps) = graph.get(k.as_str()) {
+            if seen.insert(k) {
+                todo.extend(deps.iter().cloned());
+            }
+        }
+    }
+    seen
+}
+
 /// v9: package key → whether every snapshot of it is optional.
-fn optional_snapshots(doc: &Node) -> std::collections::HashMap<&str, bool> {
-    let mut out = std::collections::HashMap::new();
+fn optional_snapshots(doc: &Node) -> HashMap<&str, bool> {
+    let mut out = HashMap::new();
     if let Some(Node::Map(entries)) = doc.get("snapshots") {
         for e in entries {
             let base = e.key.split('(').next().unwrap_or(&e.key);
@@ -181,6 +264,62 @@ snapshots:
         assert!(matches!(v[3].source, Source::Other(Origin::TarballUrl, _)));
         assert_eq!(v[3].version, "0.1.0");
         assert!(matches!(v[4].source, Source::Other(Origin::Git, _)));
+    }
+
+    #[test]
+    fn v9_dev_only_from_importers() {
+        let text = format!(
+            r#"lockfileVersion: '9.0'
+importers:
+  .:
+    dependencies:
+      a:
+        specifier: ^1
+        version: 1.0.0(p@1.0.0)
+      dbg:
+        specifier: npm:obug@^1
+        version: obug@1.0.0
+    devDependencies:
+      t:
+        specifier: ^1
+        version: 1.0.0
+      local:
+        specifier: link:pkg
+        version: link:pkg
+packages:
+  a@1.0.0:
+    resolution: {{integrity: {I}}}
+  p@1.0.0:
+    resolution: {{integrity: {I}}}
+  obug@1.0.0:
+    resolution: {{integrity: {I}}}
+  t@1.0.0:
+    resolution: {{integrity: {I}}}
+  shared@1.0.0:
+    resolution: {{integrity: {I}}}
+  tdep@1.0.0:
+    resolution: {{integrity: {I}}}
+snapshots:
+  a@1.0.0(p@1.0.0):
+    dependencies:
+      shared: 1.0.0
+  p@1.0.0: {{}}
+  obug@1.0.0: {{}}
+  t@1.0.0:
+    dependencies:
+      shared: 1.0.0
+      tdep: 1.0.0
+  shared@1.0.0: {{}}
+  tdep@1.0.0: {{}}
+"#
+        );
+        let v = read(&text).unwrap();
+        let dev: Vec<&str> = v
+            .iter()
+            .filter(|l| l.dev)
+            .map(|l| l.name.as_str())
+            .collect();
+        assert_eq!(dev, vec!["t", "tdep"], "shared is reached from prod too");
     }
 
     #[test]

@@ -422,14 +422,16 @@ fn project_directory_detection_and_ambiguity() {
 
 #[test]
 fn options_not_applicable_are_usage_errors() {
-    let path = data("pnpm-v6/pnpm-lock.yaml");
     let o = InventoryOptions {
         omit: Omit::parse(&["dev"]).unwrap(),
         ..opts()
     };
-    let e = load(&path, &o).unwrap_err();
-    assert_eq!(e.kind, InventoryErrorKind::Usage);
-    assert!(e.problem.contains("--omit"), "{e}");
+    for path in [data("yarn-v1/yarn.lock"), data("bun/bun.lock")] {
+        let e = load(&path, &o).unwrap_err();
+        assert_eq!(e.kind, InventoryErrorKind::Usage);
+        assert!(e.problem.contains("--omit"), "{e}");
+    }
+    let path = data("pnpm-v6/pnpm-lock.yaml");
     let o = InventoryOptions {
         workspaces: vec!["x".into()],
         ..opts()
@@ -620,4 +622,28 @@ fn damaged_lockfiles_never_panic() {
         }
     }
     assert!(errors > 0, "some damaged copies must be refused");
+}
+
+#[test]
+fn pnpm_omit_dev() {
+    let o = InventoryOptions {
+        omit: Omit::parse(&["dev"]).unwrap(),
+        ..opts()
+    };
+    let inv = load(&data("pnpm-v6/pnpm-lock.yaml"), &o).unwrap();
+    let names: BTreeSet<&str> = inv.packages.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, BTreeSet::from(["react", "react-dom", "strip-ansi"]));
+    assert_eq!((inv.counts.entries, inv.counts.omitted), (5, 2));
+    let Some(path) = corpus("pnpm_omit_dev", "lockfiles/pnpm-v9-vite/pnpm-lock.yaml") else {
+        return;
+    };
+    let all = load(&path, &opts()).unwrap();
+    let prod = load(&path, &o).unwrap();
+    assert_eq!(prod.counts.entries, all.counts.entries);
+    assert!(prod.counts.omitted > 0);
+    let paths: usize = prod.packages.iter().map(|p| p.paths.len()).sum();
+    assert_eq!(paths + prod.counts.omitted, all.counts.entries);
+    // A root devDependency only goes; vite's own runtime dependency stays.
+    assert!(!prod.packages.iter().any(|p| p.name == "@eslint/js"));
+    assert!(prod.packages.iter().any(|p| p.name == "picomatch"));
 }
