@@ -2,10 +2,10 @@
 //! packages, with the same contract as the npm reader: registry packages by (registry, name,
 //! version, integrity), everything else counted by origin and shown.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::integrity::Integrity;
-use super::model::{InventoryCounts, InventoryOptions, Origin, PackageRef};
+use super::model::{InventoryCounts, InventoryKind, InventoryOptions, Origin, PackageRef};
 use super::names::{check_name, check_version};
 use crate::findings::Finding;
 use crate::registry::public::is_under_registry;
@@ -228,6 +228,67 @@ impl Acc {
             ));
         }
         self.pkg
+    }
+}
+
+/// The 1-based line of each entry of a yarn, pnpm or bun lockfile, by the key that names it
+/// there (a package's path in these formats), for reports that point at the lockfile (SARIF,
+/// GitHub annotations). One pass over the text; the first line wins.
+pub fn entry_lines(kind: InventoryKind, text: &str) -> HashMap<String, usize> {
+    let mut out = HashMap::new();
+    let mut in_packages = kind != InventoryKind::PnpmLock;
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim_end_matches('\r');
+        let trimmed = line.trim_start();
+        if trimmed.is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - trimmed.len();
+        let key = match kind {
+            // Block headers: `a@^1, "a@^2":` (v1) or `"a@npm:^1, a@npm:^1.1":` (berry).
+            InventoryKind::YarnLock if indent == 0 => leading_key(trimmed),
+            // Keys under `packages:` (two spaces), before `snapshots:` repeats them.
+            InventoryKind::PnpmLock => {
+                if indent == 0 {
+                    in_packages = trimmed == "packages:";
+                }
+                if in_packages && indent == 2 {
+                    leading_key(trimmed)
+                } else {
+                    None
+                }
+            }
+            // `"key": [` (workspaces name dependencies with strings, not arrays).
+            InventoryKind::BunLock => trimmed
+                .strip_prefix('"')
+                .and_then(|r| r.split_once('"'))
+                .filter(|(_, rest)| {
+                    let rest = rest.trim_start();
+                    rest.strip_prefix(':')
+                        .is_some_and(|r| r.trim_start().starts_with('['))
+                })
+                .map(|(k, _)| k),
+            _ => None,
+        };
+        if let Some(k) = key {
+            out.entry(k.to_string()).or_insert(i + 1);
+        }
+    }
+    out
+}
+
+/// The first key a YAML-ish header line names: quoted up to the quote (or the first `,`
+/// inside berry's quoted lists), else up to a `,` or the final `:`.
+fn leading_key(line: &str) -> Option<&str> {
+    if let Some(r) = line.strip_prefix('"') {
+        return r.split(['"', ',']).next();
+    }
+    if let Some(r) = line.strip_prefix('\'') {
+        return r.split('\'').next();
+    }
+    match line.find(',') {
+        Some(i) => Some(&line[..i]),
+        None => line.strip_suffix(':'),
     }
 }
 

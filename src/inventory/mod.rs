@@ -13,6 +13,7 @@ mod assemble;
 mod bun;
 pub mod bunfig;
 mod flat;
+pub use flat::entry_lines;
 pub mod integrity;
 mod model;
 mod names;

@@ -20,7 +20,8 @@ use std::process::Command;
 
 use npm_provenance::error::AppError;
 use npm_provenance::inventory::{
-    load, Inventory, InventoryErrorKind, InventoryKind, InventoryOptions, Omit, Origin, RegistryMap,
+    entry_lines, load, Inventory, InventoryErrorKind, InventoryKind, InventoryOptions, Omit,
+    Origin, RegistryMap,
 };
 use npm_provenance_testkit::corpus::{corpus_file, repo_root};
 use serde_json::Value;
@@ -646,4 +647,65 @@ fn pnpm_omit_dev() {
     // A root devDependency only goes; vite's own runtime dependency stays.
     assert!(!prod.packages.iter().any(|p| p.name == "@eslint/js"));
     assert!(prod.packages.iter().any(|p| p.name == "picomatch"));
+}
+
+/// Every package's paths are found at a lockfile line that names the package (for SARIF and
+/// GitHub annotations), on every format.
+#[test]
+fn entry_lines_name_the_package() {
+    let mut files = vec![
+        (data("yarn-v1/yarn.lock"), InventoryKind::YarnLock),
+        (data("berry/yarn.lock"), InventoryKind::YarnLock),
+        (data("pnpm-v6/pnpm-lock.yaml"), InventoryKind::PnpmLock),
+        (data("bun/bun.lock"), InventoryKind::BunLock),
+    ];
+    for (rel, kind) in [
+        (
+            "lockfiles/yarn-v1-excalidraw/yarn.lock",
+            InventoryKind::YarnLock,
+        ),
+        (
+            "lockfiles/yarn-berry-prettier/yarn.lock",
+            InventoryKind::YarnLock,
+        ),
+        (
+            "lockfiles/pnpm-v9-vite/pnpm-lock.yaml",
+            InventoryKind::PnpmLock,
+        ),
+        (
+            "lockfiles/pnpm-v9-vuejs-core/pnpm-lock.yaml",
+            InventoryKind::PnpmLock,
+        ),
+    ] {
+        if let Some(p) = corpus("entry_lines", rel) {
+            files.push((p, kind));
+        }
+    }
+    for (path, kind) in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let inv = load(&path, &opts()).unwrap();
+        let index = entry_lines(kind, &text);
+        let mut seen = BTreeSet::new();
+        for p in &inv.packages {
+            for key in &p.paths {
+                let n = *index
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{}: no line for {key}", path.display()));
+                let line = lines[n - 1];
+                assert!(line.contains(key.as_str()), "{key} at {n}: {line}");
+                assert!(seen.insert(n), "{key}: line {n} given twice");
+            }
+        }
+        assert_eq!(seen.len(), inv.counts.entries, "{}", path.display());
+    }
+    let bun = entry_lines(
+        InventoryKind::BunLock,
+        "\"lodash\": \"^4\",\n\"lodash\": [\"lodash@4.17.21\"]\n",
+    );
+    assert_eq!(
+        bun.get("lodash"),
+        Some(&2),
+        "the dependency line is not the entry"
+    );
 }
