@@ -94,25 +94,27 @@ fn v1_entry(b: &Block) -> Result<Locked, String> {
         }
         _ => (installed.to_string(), None),
     };
-    let source = if let Some(path) = range
-        .strip_prefix("file:")
-        .map(|_| Origin::File)
-        .or_else(|| range.strip_prefix("link:").map(|_| Origin::Link))
-    {
-        Source::Other(path, range.to_string())
+    let local = if range.starts_with("file:") {
+        Some(Origin::File)
+    } else if range.starts_with("link:") {
+        Some(Origin::Link)
     } else {
-        match resolved
+        None
+    };
+    let source = match (
+        local,
+        resolved
             .as_deref()
-            .or(Some(range).filter(|r| looks_remote(r)))
-        {
-            Some(r) => match source_origin(r) {
-                None => Source::Registry {
-                    resolved: Some(r.to_string()),
-                },
-                Some(o) => Source::Other(o, r.to_string()),
+            .or(Some(range).filter(|r| looks_remote(r))),
+    ) {
+        (Some(origin), _) => Source::Other(origin, range.to_string()),
+        (None, Some(r)) => match source_origin(r) {
+            None => Source::Registry {
+                resolved: Some(r.to_string()),
             },
-            None => Source::Registry { resolved: None },
-        }
+            Some(o) => Source::Other(o, r.to_string()),
+        },
+        (None, None) => Source::Registry { resolved: None },
     };
     let mut l = Locked::new(first.clone(), name, version, source);
     l.alias = alias;
