@@ -8,6 +8,7 @@ mod fixture_faults;
 mod history;
 mod inspect;
 mod inventory;
+mod lockfiles;
 mod npm_version;
 mod policy_file;
 mod registry;
