@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use toml::{Table, Value};
+use toml_edit::{DocumentMut, Item};
 
 use super::model::RegistryMap;
 use super::{read_capped, InventoryError, InventoryErrorKind};
@@ -30,19 +30,21 @@ pub fn registries(dir: &Path, base: &RegistryMap) -> Result<RegistryMap, Invento
 }
 
 fn apply(text: &str, base: &RegistryMap) -> Result<RegistryMap, String> {
-    let doc: Table = toml::from_str(text).map_err(|e| format!("invalid TOML: {e}"))?;
+    let doc: DocumentMut = text.parse().map_err(|e| format!("invalid TOML: {e}"))?;
     let mut default = base.default.clone();
     let mut scopes = base.scopes.clone();
     let Some(install) = doc.get("install") else {
         return Ok(base.clone());
     };
-    let install = install.as_table().ok_or("install: expected a table")?;
+    let install = install.as_table_like().ok_or("install: expected a table")?;
     if let Some(v) = install.get("registry") {
         default = url_of(v, "install.registry")?;
     }
     if let Some(v) = install.get("scopes") {
-        let table = v.as_table().ok_or("install.scopes: expected a table")?;
-        for (scope, v) in table {
+        let table = v
+            .as_table_like()
+            .ok_or("install.scopes: expected a table")?;
+        for (scope, v) in table.iter() {
             let scope = scope.trim_start_matches('@');
             let url = url_of(v, &format!("install.scopes.{scope}"))?;
             scopes.insert(format!("@{scope}"), url);
@@ -52,14 +54,15 @@ fn apply(text: &str, base: &RegistryMap) -> Result<RegistryMap, String> {
 }
 
 /// The URL of a registry value (a string, or a table's `url`), without credentials.
-fn url_of(v: &Value, at: &str) -> Result<String, String> {
-    let text = match v {
-        Value::String(s) => s.as_str(),
-        Value::Table(t) => t
-            .get("url")
-            .and_then(Value::as_str)
-            .ok_or_else(|| format!("{at}: a table without a `url` string"))?,
-        _ => return Err(format!("{at}: expected a URL string or a table with `url`")),
+fn url_of(v: &Item, at: &str) -> Result<String, String> {
+    let text = if let Some(s) = v.as_str() {
+        s
+    } else if let Some(t) = v.as_table_like() {
+        t.get("url")
+            .and_then(Item::as_str)
+            .ok_or_else(|| format!("{at}: a table without a `url` string"))?
+    } else {
+        return Err(format!("{at}: expected a URL string or a table with `url`"));
     };
     if text.contains('$') {
         return Err(format!(
