@@ -3,6 +3,7 @@
 
 mod checkpoint;
 mod cli;
+mod common;
 mod corpus_bundles;
 mod fixture_faults;
 mod history;

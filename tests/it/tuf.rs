@@ -12,7 +12,7 @@ use npm_provenance_testkit::fixture_registry::FixtureRegistry;
 use npm_provenance_testkit::tuf_server::{TufLayout, CORPUS_TUF_REPO};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const BEFORE_EXPIRY: &str = "2026-08-20T00:00:00Z";
 const AFTER_TIMESTAMP_EXPIRY: &str = "2026-09-01T00:00:00Z";
@@ -118,10 +118,7 @@ impl Drop for Repo {
 }
 
 fn run(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
-        .args(args)
-        .output()
-        .unwrap()
+    crate::common::npm_provenance().args(args).output().unwrap()
 }
 
 fn stderr(out: &Output) -> String {
