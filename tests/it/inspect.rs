@@ -4,7 +4,7 @@ use npm_provenance_testkit::corpus::corpus_dir;
 use npm_provenance_testkit::fixture_registry::FixtureRegistry;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const NUXT_PACKUMENT: &str = "provenance-action/npm-registry__metadata__nuxt.json";
 
@@ -13,7 +13,7 @@ fn nuxt_attestations(version: &str) -> String {
 }
 
 fn inspect(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+    crate::common::npm_provenance()
         .arg("inspect")
         .args(args)
         .output()
@@ -305,7 +305,7 @@ fn inspect_online(registry: &str, args: &[&str]) -> Output {
     let home = std::env::temp_dir().join(format!("npmprov-inspect-home-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let cache = tempfile_dir("cache");
-    let out = Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+    let out = crate::common::npm_provenance()
         .arg("inspect")
         .args(args)
         .args([
