@@ -9,10 +9,12 @@
 //! - [`redact`]: URLs as they may appear in logs, errors and findings.
 //! - [`setup`]: the command line's registry flags into a ready client.
 
+pub mod attestations;
 pub mod cache;
 pub mod client;
 pub mod config;
 mod outcome;
+pub mod packument;
 pub mod plan;
 pub mod public;
 pub mod redact;

@@ -5,7 +5,10 @@
 //! the Fulcio certificate identity; [`shape`] holds the structural rules and input caps.
 
 pub mod bundle;
+pub mod evidence;
 pub mod identity;
+pub mod npm;
+pub mod provenance;
 pub mod registry_signature;
 pub mod shape;
 pub mod sigstore;

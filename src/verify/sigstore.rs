@@ -32,6 +32,9 @@ pub struct SigstoreTrust {
     verifier: Verifier,
     /// Base64 key ids of the transparency logs of the root (to name an unknown log clearly).
     log_ids: Vec<String>,
+    /// Host of each transparency log's `baseUrl`, by base64 log id: a checkpoint's origin must
+    /// name it.
+    log_hosts: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for SigstoreTrust {
@@ -77,7 +80,22 @@ impl SigstoreTrust {
             .iter()
             .map(|t| t.log_id.key_id.to_base64())
             .collect();
-        Ok(SigstoreTrust { verifier, log_ids })
+        let log_hosts = root
+            .tlogs
+            .iter()
+            .filter_map(|t| {
+                let host = url::Url::parse(&t.base_url)
+                    .ok()?
+                    .host_str()?
+                    .to_ascii_lowercase();
+                Some((t.log_id.key_id.to_base64(), host))
+            })
+            .collect();
+        Ok(SigstoreTrust {
+            verifier,
+            log_ids,
+            log_hosts,
+        })
     }
 }
 
@@ -172,6 +190,9 @@ pub fn verify_bundle(
             ));
         }
     }
+    // §4.2 the checkpoint is the signed tree head the proof leads to: same size, same root,
+    // and its origin names the log (the library checks its signature and root, not these).
+    check_checkpoints(&bundle, &trust.log_hosts)?;
 
     let (result, signer) = match policy {
         SignerPolicy::Certificate { san, issuer } => {
@@ -258,6 +279,70 @@ pub fn verify_bundle(
         signer,
         dsse_keyid,
     })
+}
+
+/// Every checkpoint must be for the proof it travels with: same tree size and root hash (the
+/// library checks the note's signature and root, not the size). For Rekor v2 entries the
+/// origin is the log's URL host by the tlog-tiles convention, so it must equal the host of that
+/// log's `baseUrl` in the trusted root. A Rekor v1 origin (`<hostname> - <tree id>`) names the
+/// deployment's own server host and tree, which the trusted root does not record (real
+/// deployments differ from their `baseUrl`, e.g. a pod name), so it is not compared; the log
+/// key, the root hash and the tree size bind a v1 checkpoint to its log.
+fn check_checkpoints(
+    bundle: &Bundle,
+    log_hosts: &BTreeMap<String, String>,
+) -> Result<(), BundleError> {
+    for entry in &bundle.verification_material.tlog_entries {
+        let Some(proof) = &entry.inclusion_proof else {
+            continue;
+        };
+        let Some(checkpoint) = proof.checkpoint.checkpoint() else {
+            continue;
+        };
+        if checkpoint.tree_size() != proof.tree_size {
+            return Err(BundleError::new(
+                Step::Checkpoint,
+                format!("checkpoint tree size {} (the proof's)", proof.tree_size),
+                format!("{}", checkpoint.tree_size()),
+            ));
+        }
+        if checkpoint.root_hash() != &proof.root_hash {
+            return Err(BundleError::new(
+                Step::Checkpoint,
+                "the proof's root hash in the checkpoint",
+                "another root hash",
+            ));
+        }
+        if entry.kind_version != KindVersion::HashedRekordV002 {
+            continue;
+        }
+        let id = entry.log_id.key_id.to_base64();
+        let origin_host = checkpoint
+            .origin()
+            .split(" - ")
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match log_hosts.get(&id) {
+            Some(host) if *host == origin_host => {}
+            Some(host) => {
+                return Err(BundleError::new(
+                    Step::Checkpoint,
+                    format!("a checkpoint origin naming {host}"),
+                    format!("{:?}", checkpoint.origin()),
+                ))
+            }
+            None => {
+                return Err(BundleError::new(
+                    Step::Checkpoint,
+                    "a log with a base URL in the trusted root",
+                    format!("log id {id}"),
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 fn to_artifact(a: ArtifactRef<'_>) -> Result<Artifact<'_>, BundleError> {

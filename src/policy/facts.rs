@@ -1,0 +1,410 @@
+//! The history engine's input model: what is known about each release of a package, and the
+//! tolerant adapter that builds it from a full packument.
+//!
+//! The adapter reads only the fields the engine needs (`time`, and per version `_npmUser`,
+//! `dist.attestations`, `scripts`, `dependencies`, `deprecated`); everything else, including
+//! Verdaccio's bookkeeping keys (`_uplinks`, `_distfiles`, `_attachments`, `_rev`), is ignored.
+//! What the packument says is *announced*: its times are unsigned and its provenance is a claim.
+//! Verified facts (signed times, verified identities) replace the announced ones through
+//! [`overlay_verified`].
+
+use jiff::Timestamp;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Where a release's time comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeSource {
+    /// The integrated time of the verified publish attestation's Rekor entry (signed).
+    Rekor,
+    /// The packument's `time` map (unsigned; mirrors rewrite it).
+    RegistryUnsigned,
+}
+
+impl TimeSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeSource::Rekor => "rekor",
+            TimeSource::RegistryUnsigned => "registry-unsigned",
+        }
+    }
+}
+
+/// An `(account, e-mail)` pair from `_npmUser`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Publisher {
+    pub name: String,
+    pub email: String,
+}
+
+/// `_npmUser.approver` of a staged publish; either part may be absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Approver {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The identity a verified provenance certificate states (Fulcio extensions).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BuildIdentity {
+    /// OIDC issuer (.8, else legacy .1).
+    pub issuer: String,
+    /// Source repository URI (.12).
+    pub repository: String,
+    /// Source repository numeric id (.15), compared first when both sides have it.
+    pub repository_id: Option<String>,
+    /// Build config URI (.18): the caller's workflow, `…/.github/workflows/x.yml@refs/…`.
+    pub workflow: String,
+    /// Source ref (.14), e.g. `refs/tags/v1.2.3` or `refs/heads/main`.
+    pub source_ref: Option<String>,
+    /// Event trigger (.20).
+    pub trigger: Option<String>,
+    /// Runner environment (.11): `github-hosted` or `self-hosted`.
+    pub runner: Option<String>,
+}
+
+impl BuildIdentity {
+    /// The workflow without its `@ref` suffix (the ref changes with every release).
+    pub fn workflow_path(&self) -> &str {
+        self.workflow
+            .rsplit_once('@')
+            .map(|(p, _)| p)
+            .unwrap_or(&self.workflow)
+    }
+
+    /// The workflow file inside its repository (`.github/workflows/x.yml`) when the workflow
+    /// lives in the source repository, so a renamed repository (same numeric id) keeps its
+    /// workflow; otherwise the whole workflow path (a workflow in another repository).
+    pub fn workflow_file(&self) -> &str {
+        let path = self.workflow_path();
+        let repo = self.repository.trim_end_matches('/');
+        path.strip_prefix(repo)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(path)
+    }
+
+    /// `tag`, `branch` or `other`, from the source ref.
+    pub fn ref_kind(&self) -> Option<&'static str> {
+        self.source_ref.as_deref().map(|r| {
+            if r.starts_with("refs/tags/") {
+                "tag"
+            } else if r.starts_with("refs/heads/") {
+                "branch"
+            } else {
+                "other"
+            }
+        })
+    }
+}
+
+/// What is known about a release's provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "state", content = "identity")]
+pub enum Provenance {
+    /// Verified provenance with the identity its certificate states.
+    Verified(BuildIdentity),
+    /// `dist.attestations.provenance` is announced but was not (or could not be) verified.
+    Announced,
+    /// Provenance was fetched and does not verify. Never counts as provenance.
+    Invalid,
+    /// No provenance.
+    None,
+}
+
+impl Provenance {
+    /// `verified|announced|invalid|none` (the history JSON enum).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Provenance::Verified(_) => "verified",
+            Provenance::Announced => "announced",
+            Provenance::Invalid => "invalid",
+            Provenance::None => "none",
+        }
+    }
+
+    /// Present: verified, or announced where it could not be verified. Invalid is not present.
+    pub fn is_present(&self) -> bool {
+        matches!(self, Provenance::Verified(_) | Provenance::Announced)
+    }
+
+    pub fn identity(&self) -> Option<&BuildIdentity> {
+        match self {
+            Provenance::Verified(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Everything the engine knows about one release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReleaseFacts {
+    pub version: String,
+    /// Publish time; `None` when the packument has no time for the version.
+    pub time: Option<Timestamp>,
+    pub time_source: TimeSource,
+    /// `_npmUser` as `(name, email)`; `None` when the packument has none (very old releases, or
+    /// a mirror that strips it).
+    pub publisher: Option<Publisher>,
+    /// `_npmUser.trustedPublisher` present (OIDC trusted publishing).
+    pub trusted_publisher: bool,
+    pub approver: Option<Approver>,
+    pub provenance: Provenance,
+    /// The lifecycle scripts that run on install, by name (`preinstall`, `install`,
+    /// `postinstall`), sorted.
+    pub install_scripts: Vec<String>,
+    /// `dependencies` (and `optionalDependencies`): name → range.
+    pub dependencies: BTreeMap<String, String>,
+    pub deprecated: bool,
+    /// In `time` but not in `versions`: npm removed it.
+    pub removed: bool,
+}
+
+/// Verified facts about one release, to replace the announced ones (see [`overlay_verified`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedFacts {
+    /// The Rekor integrated time of the verified publish attestation, when there is one.
+    pub signed_time: Option<Timestamp>,
+    /// The verified provenance state (`Verified(identity)` or `Invalid`); `None` leaves the
+    /// announced state in place (e.g. attestations could not be fetched).
+    pub provenance: Option<Provenance>,
+}
+
+/// A packument that cannot be read as one (not an object, no `versions` object).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a full packument: {0}")]
+pub struct FactsError(pub String);
+
+/// The install lifecycle scripts npm runs.
+pub const INSTALL_SCRIPTS: [&str; 3] = ["preinstall", "install", "postinstall"];
+
+/// Builds the facts of every release from a full packument, sorted by time (releases without a
+/// time last, by version string). Tolerant: fields of the wrong type are treated as absent.
+pub fn facts_from_packument(doc: &Value) -> Result<Vec<ReleaseFacts>, FactsError> {
+    let obj = doc
+        .as_object()
+        .ok_or_else(|| FactsError("the document is not a JSON object".into()))?;
+    let versions = obj
+        .get("versions")
+        .and_then(Value::as_object)
+        .ok_or_else(|| FactsError("no \"versions\" object".into()))?;
+    let empty = serde_json::Map::new();
+    let times = obj.get("time").and_then(Value::as_object).unwrap_or(&empty);
+    let time_of = |v: &str| {
+        times
+            .get(v)
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<Timestamp>().ok())
+    };
+
+    let mut out: Vec<ReleaseFacts> = versions
+        .iter()
+        .map(|(v, doc)| release_from_version(v, doc, time_of(v)))
+        .collect();
+    for v in times.keys() {
+        if v == "created" || v == "modified" || versions.contains_key(v) {
+            continue;
+        }
+        out.push(ReleaseFacts {
+            version: v.clone(),
+            time: time_of(v),
+            time_source: TimeSource::RegistryUnsigned,
+            publisher: None,
+            trusted_publisher: false,
+            approver: None,
+            provenance: Provenance::None,
+            install_scripts: Vec::new(),
+            dependencies: BTreeMap::new(),
+            deprecated: false,
+            removed: true,
+        });
+    }
+    sort_by_time(&mut out);
+    Ok(out)
+}
+
+/// Replaces announced facts with verified ones, version by version, and re-sorts by time.
+/// A signed time replaces the registry's; a verified provenance state replaces the announced one.
+pub fn overlay_verified(releases: &mut [ReleaseFacts], verified: &BTreeMap<String, VerifiedFacts>) {
+    for r in releases.iter_mut() {
+        let Some(v) = verified.get(&r.version) else {
+            continue;
+        };
+        if let Some(t) = v.signed_time {
+            r.time = Some(t);
+            r.time_source = TimeSource::Rekor;
+        }
+        if let Some(p) = &v.provenance {
+            r.provenance = p.clone();
+        }
+    }
+    sort_by_time(releases);
+}
+
+/// Orders releases by time, then version string; releases without a time come last.
+pub fn sort_by_time(releases: &mut [ReleaseFacts]) {
+    releases.sort_by(|a, b| match (a.time, b.time) {
+        (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.version.cmp(&b.version)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.version.cmp(&b.version),
+    });
+}
+
+fn release_from_version(version: &str, doc: &Value, time: Option<Timestamp>) -> ReleaseFacts {
+    let user = doc.get("_npmUser");
+    let str_at = |v: Option<&Value>, k: &str| {
+        v.and_then(|v| v.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let publisher = match (str_at(user, "name"), str_at(user, "email")) {
+        (Some(name), Some(email)) => Some(Publisher { name, email }),
+        (Some(name), None) => Some(Publisher {
+            name,
+            email: String::new(),
+        }),
+        _ => None,
+    };
+    let trusted_publisher = user
+        .and_then(|u| u.get("trustedPublisher"))
+        .is_some_and(|t| !t.is_null());
+    let approver = user
+        .and_then(|u| u.get("approver"))
+        .filter(|a| a.is_object())
+        .map(|a| Approver {
+            name: str_at(Some(a), "name"),
+            email: str_at(Some(a), "email"),
+        });
+    let provenance_announced = doc
+        .get("dist")
+        .and_then(|d| d.get("attestations"))
+        .and_then(|a| a.get("provenance"))
+        .is_some_and(|p| !p.is_null());
+    let scripts = doc.get("scripts").and_then(Value::as_object);
+    let install_scripts = INSTALL_SCRIPTS
+        .iter()
+        .filter(|s| {
+            scripts
+                .and_then(|m| m.get(**s))
+                .and_then(Value::as_str)
+                .is_some_and(|body| !body.trim().is_empty())
+        })
+        .map(|s| s.to_string())
+        .collect();
+    let mut dependencies = BTreeMap::new();
+    for key in ["dependencies", "optionalDependencies"] {
+        if let Some(m) = doc.get(key).and_then(Value::as_object) {
+            for (name, range) in m {
+                dependencies.insert(name.clone(), range.as_str().unwrap_or("").to_string());
+            }
+        }
+    }
+    let deprecated = doc
+        .get("deprecated")
+        .is_some_and(|d| d.as_str().is_some_and(|s| !s.is_empty()) || d == &Value::Bool(true));
+    ReleaseFacts {
+        version: version.to_string(),
+        time,
+        time_source: TimeSource::RegistryUnsigned,
+        publisher,
+        trusted_publisher,
+        approver,
+        provenance: if provenance_announced {
+            Provenance::Announced
+        } else {
+            Provenance::None
+        },
+        install_scripts,
+        dependencies,
+        deprecated,
+        removed: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn doc() -> Value {
+        json!({
+            "_uplinks": {"npmjs": {"etag": "x"}}, "_rev": "3-abc", "_attachments": {},
+            "versions": {
+                "1.0.0": {"_npmUser": {"name": "a", "email": "a@x"}, "scripts": {"test": "t"}},
+                "1.1.0": {
+                    "_npmUser": {"name": "GitHub Actions", "email": "npm-oidc-no-reply@github.com",
+                                 "trustedPublisher": {"id": "github"},
+                                 "approver": {"name": "a"}},
+                    "dist": {"attestations": {"url": "u", "provenance": {"predicateType": "p"}}},
+                    "scripts": {"postinstall": "node x.js", "install": "  "},
+                    "dependencies": {"d": "^1"}, "optionalDependencies": {"o": "2"},
+                    "deprecated": "use 2"
+                },
+                "1.2.0": {"_npmUser": "garbage", "scripts": 5}
+            },
+            "time": {"created": "2020-01-01T00:00:00Z", "modified": "2021-01-01T00:00:00Z",
+                     "1.0.0": "2020-01-01T00:00:00.000Z", "1.1.0": "2020-02-01T00:00:00.000Z",
+                     "0.9.0": "2019-01-01T00:00:00.000Z", "1.2.0": "not a time"}
+        })
+    }
+
+    #[test]
+    fn reads_the_fields_it_needs_and_ignores_bookkeeping() {
+        let f = facts_from_packument(&doc()).unwrap();
+        let versions: Vec<&str> = f.iter().map(|r| r.version.as_str()).collect();
+        assert_eq!(versions, ["0.9.0", "1.0.0", "1.1.0", "1.2.0"]);
+        assert!(f[0].removed && f[0].publisher.is_none());
+        assert_eq!(f[1].publisher.as_ref().unwrap().email, "a@x");
+        assert_eq!(f[1].provenance, Provenance::None);
+        assert!(f[1].install_scripts.is_empty());
+        let r = &f[2];
+        assert!(r.trusted_publisher && !r.removed && r.deprecated);
+        assert_eq!(r.provenance, Provenance::Announced);
+        assert_eq!(r.install_scripts, ["postinstall"]);
+        assert_eq!(r.dependencies.len(), 2);
+        assert_eq!(r.approver.as_ref().unwrap().name.as_deref(), Some("a"));
+        assert_eq!(r.approver.as_ref().unwrap().email, None);
+        assert_eq!(f[3].time, None);
+        assert!(f[3].publisher.is_none() && f[3].install_scripts.is_empty());
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_packument() {
+        assert!(facts_from_packument(&json!([1])).is_err());
+        assert!(facts_from_packument(&json!({"name": "x"})).is_err());
+    }
+
+    #[test]
+    fn overlay_replaces_time_and_provenance_and_resorts() {
+        let mut f = facts_from_packument(&doc()).unwrap();
+        let id = BuildIdentity {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            repository: "https://github.com/o/r".into(),
+            repository_id: Some("1".into()),
+            workflow: "https://github.com/o/r/.github/workflows/p.yml@refs/tags/v1.1.0".into(),
+            source_ref: Some("refs/tags/v1.1.0".into()),
+            trigger: Some("push".into()),
+            runner: Some("github-hosted".into()),
+        };
+        let signed: Timestamp = "2019-06-01T00:00:00Z".parse().unwrap();
+        let verified = BTreeMap::from([(
+            "1.1.0".to_string(),
+            VerifiedFacts {
+                signed_time: Some(signed),
+                provenance: Some(Provenance::Verified(id.clone())),
+            },
+        )]);
+        overlay_verified(&mut f, &verified);
+        assert_eq!(f[1].version, "1.1.0");
+        assert_eq!(f[1].time, Some(signed));
+        assert_eq!(f[1].time_source, TimeSource::Rekor);
+        assert_eq!(f[1].provenance.identity(), Some(&id));
+        assert_eq!(
+            id.workflow_path(),
+            "https://github.com/o/r/.github/workflows/p.yml"
+        );
+        assert_eq!(id.ref_kind(), Some("tag"));
+    }
+}
