@@ -224,19 +224,18 @@ rejected! {
 }
 
 // Checks sigstore-verify 0.15.1 does not make (the testkit's reference run shows both pass
-// it), and `verify_bundle` does not add yet. DESIGN §4.2 asks for the checkpoint to have the
-// same size and root as the proof; the origin rule (first word of the origin = the trusted
-// root's tlog `baseUrl` host, as in `rekor.sigstore.dev - 1193050959916656506`) is what the
-// test Sigstore mints. Un-ignore once src/verify checks them.
+// it). `verify_bundle` now compares the checkpoint with the proof (size and root); the Rekor v1
+// origin rule is not checked yet: the test Sigstore mints origins whose first word is the
+// trusted root's tlog `baseUrl` host, as in `rekor.sigstore.dev - 1193050959916656506`.
+// Un-ignore once src/verify checks it.
 
 #[test]
-#[ignore = "verify gap: checkpoint tree size is not compared with inclusionProof.treeSize"]
 fn tree_size_differs_from_checkpoint() {
     rejected("tree-size-differs-from-checkpoint");
 }
 
 #[test]
-#[ignore = "verify gap: checkpoint origin is not compared with the trusted root's log"]
+#[ignore = "verify gap: a Rekor v1 checkpoint origin is not compared with the trusted root's log"]
 fn checkpoint_for_another_origin() {
     rejected("checkpoint-for-another-origin");
 }
