@@ -17,6 +17,7 @@ use crate::cli::{Format, VerifyArgs};
 use crate::error::{exit, AppError};
 use crate::findings::{Finding, Level};
 use crate::inventory::{self, Inventory, InventoryOptions, Omit, PackageRef, RegistryMap};
+use crate::policy::config::{Policy, Usage};
 use crate::registry::attestations::MAX_ATTESTATIONS_BYTES;
 use crate::registry::packument::{Packument, PackumentVersion};
 use crate::registry::plan::{self, FetchPlan, FetchedEvidence, PlanOptions, Wanted};
@@ -54,8 +55,10 @@ struct Config {
     color: bool,
     /// Run the publishing-history engine (`--no-history` turns it off).
     history: bool,
-    /// "Now" for the history engine (`--danger-now`, else the clock).
+    /// "Now" for the history engine and policy expiries (`--danger-now`, else the clock).
     now: jiff::Timestamp,
+    /// `--policy FILE`, else `npm-provenance.toml` in the project, else the empty policy.
+    policy: Policy,
 }
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
@@ -120,13 +123,7 @@ fn config(
     let omit = Omit::parse(&args.omit).map_err(|bad| {
         AppError::Usage(format!("--omit {bad:?}: expected dev, optional or peer"))
     })?;
-    if let Some(p) = &args.policy {
-        // TODO(partial): the policy file lands with the policy engine.
-        return Err(AppError::Usage(format!(
-            "--policy {}: policy files are not supported in this build yet",
-            p.display()
-        )));
-    }
+    let policy = Policy::load_for(&project_dir(&path), args.policy.as_deref())?;
     let cfg = &registry.config;
     let registries = RegistryMap::new(
         cfg.default_registry.as_str(),
@@ -155,6 +152,7 @@ fn config(
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let now = super::danger_now(&args.output)?.unwrap_or_else(jiff::Timestamp::now);
     Ok(Config {
+        policy,
         history: !args.no_history,
         now,
         format,
@@ -248,8 +246,10 @@ fn verify_inventory(
     if config.history {
         history::join(&mut packages, inventory, &fetched, config.now);
     }
+    let suppressed = apply_policy(config, &mut packages, &mut run_findings);
     run_findings.extend(per_registry);
-    let report = Report::build(inventory, packages, run_findings, config.levels);
+    let mut report = Report::build(inventory, packages, run_findings, config.levels);
+    report.summary.suppressed = suppressed;
     progress(config, "done.");
     Ok(report)
 }
@@ -321,6 +321,38 @@ fn verify_packages(
         })
         .collect();
     (packages, findings)
+}
+
+/// The policy file on every package's findings (exclusions, `ignore-published-before`, level
+/// overrides; `allow` drops) and on the run-level findings, then its own end-of-run findings
+/// (expired exclusions, unused rules). Returns how many findings were dropped (`suppressed`).
+/// TODO(partial): `[[package]]` identity pins (`pin-mismatch`), `[[registry]]` entries and
+/// `[defaults] fail-level` are not applied by `verify` yet.
+fn apply_policy(
+    config: &Config,
+    packages: &mut [PackageReport],
+    run_findings: &mut Vec<Finding>,
+) -> usize {
+    let policy = &config.policy;
+    let mut usage = Usage::default();
+    let mut suppressed = 0;
+    for p in packages.iter_mut() {
+        let name = p.registry_name().to_string();
+        let published = p.published.and_then(|t| t.time);
+        let applied = policy.apply(
+            &mut p.findings,
+            &name,
+            &p.version,
+            published,
+            config.now,
+            None,
+        );
+        suppressed += applied.suppressed;
+        usage.record(&applied);
+    }
+    suppressed += policy.apply_levels(run_findings, None);
+    run_findings.extend(policy.end_of_run(&usage, config.now));
+    suppressed
 }
 
 /// The npm keys that verify packages of registry `reg`: the user's file, the pinned keys for

@@ -870,3 +870,62 @@ fn history_engine_joins_by_default() {
         .iter()
         .all(|(c, _)| c != "provenance-downgrade" && c != "publisher-changed"));
 }
+
+/// The policy file (`npm-provenance.toml` in the project, or `--policy`): levels, `allow`
+/// (counted in `summary.suppressed`), exclusions, and its end-of-run findings.
+#[test]
+fn policy_file_levels_and_exclusions() {
+    let w = World::new("policy");
+    let plain = Pkg::new("plain", "1.0.0");
+    let mut broken = Pkg::new("broken", "1.0.0");
+    broken.sig = Sig::Tampered;
+    let pkgs = [plain, broken];
+    w.publish(&pkgs);
+    let dir = w.project("policy", &pkgs);
+    let out = w.verify(&dir, &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        r#"
+[levels]
+"provenance-missing" = "allow"
+
+[[exclusion]]
+package = "broken@1.0.0"
+code = "registry-signature-invalid"
+reason = "test: known bad signature"
+
+[[exclusion]]
+package = "never-installed"
+reason = "test: matches nothing"
+"#,
+    )
+    .unwrap();
+    let out = w.verify(&dir, &["--json"]);
+    let doc = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", doc["findings"]);
+    assert_eq!(doc["summary"]["suppressed"], 3, "2 allowed + 1 excluded");
+    assert!(codes(package(&doc, "plain", "1.0.0")).is_empty());
+    // Still not verified: a policy drops findings, it never makes evidence verified.
+    assert_eq!(
+        package(&doc, "broken", "1.0.0")["registry_signature"]["status"],
+        "invalid"
+    );
+    assert_eq!(doc["summary"]["verified"], 1);
+    let run: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(run, ["policy-rule-unused"]);
+    // A broken policy file is exit 2 naming it.
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        "[levels]\nno-such-code = \"deny\"\n",
+    )
+    .unwrap();
+    let out = w.verify(&dir, &["--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("npm-provenance.toml"));
+}
