@@ -17,7 +17,8 @@ use crate::cli::{Format, VerifyArgs};
 use crate::error::{exit, AppError};
 use crate::findings::{Finding, Level};
 use crate::inventory::{self, Inventory, InventoryOptions, Omit, PackageRef, RegistryMap};
-use crate::policy::config::{Policy, Usage};
+use crate::policy::config::{Identity as PinIdentity, Policy, Usage};
+use crate::policy::{Provenance, Publisher};
 use crate::registry::attestations::MAX_ATTESTATIONS_BYTES;
 use crate::registry::packument::{Packument, PackumentVersion};
 use crate::registry::plan::{self, FetchPlan, FetchedEvidence, PlanOptions, Wanted};
@@ -326,8 +327,9 @@ fn verify_packages(
 /// The policy file on every package's findings (exclusions, `ignore-published-before`, level
 /// overrides; `allow` drops) and on the run-level findings, then its own end-of-run findings
 /// (expired exclusions, unused rules). Returns how many findings were dropped (`suppressed`).
-/// TODO(partial): `[[package]]` identity pins (`pin-mismatch`), `[[registry]]` entries and
-/// `[defaults] fail-level` are not applied by `verify` yet.
+/// `[[package]]` identity pins are checked first (`pin-mismatch`, which exclusions may drop).
+/// TODO(partial): `[[registry]]` entries and `[defaults] fail-level` are not applied by
+/// `verify` yet.
 fn apply_policy(
     config: &Config,
     packages: &mut [PackageReport],
@@ -338,6 +340,10 @@ fn apply_policy(
     let mut suppressed = 0;
     for p in packages.iter_mut() {
         let name = p.registry_name().to_string();
+        if p.origin.is_registry() {
+            let pins = pin_findings(policy, &name, p);
+            p.findings.extend(pins);
+        }
         let published = p.published.and_then(|t| t.time);
         let applied = policy.apply(
             &mut p.findings,
@@ -353,6 +359,41 @@ fn apply_policy(
     suppressed += policy.apply_levels(run_findings, None);
     run_findings.extend(policy.end_of_run(&usage, config.now));
     suppressed
+}
+
+/// `pin-mismatch` findings of the package's `[[package]]` rule: only verified provenance counts
+/// as provenance; the publisher is the packument's `_npmUser`.
+fn pin_findings(policy: &Policy, name: &str, p: &PackageReport) -> Vec<Finding> {
+    if policy.rule_for(name).is_none() {
+        return Vec::new();
+    }
+    let provenance = match p.provenance.status {
+        Status::Verified => p
+            .identity
+            .as_ref()
+            .and_then(history::build_identity)
+            .map_or(Provenance::None, Provenance::Verified),
+        Status::Invalid => Provenance::Invalid,
+        _ => Provenance::None,
+    };
+    let publisher = p
+        .identity
+        .as_ref()
+        .and_then(|id| id.npm_user.as_ref())
+        .and_then(|u| {
+            // As the history facts read `_npmUser`: a name is needed, the e-mail may be absent.
+            Some(Publisher {
+                name: u.name.clone()?,
+                email: u.email.clone().unwrap_or_default(),
+            })
+        });
+    policy.check_identity(
+        name,
+        &PinIdentity {
+            provenance: &provenance,
+            publisher: publisher.as_ref(),
+        },
+    )
 }
 
 /// The npm keys that verify packages of registry `reg`: the user's file, the pinned keys for

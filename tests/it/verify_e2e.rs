@@ -929,3 +929,43 @@ reason = "test: matches nothing"
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("npm-provenance.toml"));
 }
+
+/// `[[package]]` pins: the verified provenance identity must match; a package pinned to another
+/// repository, or without verified provenance, is `pin-mismatch` (deny).
+#[test]
+fn policy_pins_check_the_verified_identity() {
+    let w = World::new("pins");
+    let mut built = Pkg::new("built", "1.0.0");
+    built.att = Att::Full; // minted by example/project, .github/workflows/release.yml
+    let plain = Pkg::new("plain", "1.0.0");
+    let pkgs = [built, plain];
+    w.publish(&pkgs);
+    let dir = w.project("pins", &pkgs);
+    let policy = |repo: &str| {
+        format!(
+            "[[package]]\nname = \"built\"\nrepository = \"{repo}\"\n\n\
+             [[package]]\nname = \"plain\"\nrequire-provenance = true\n"
+        )
+    };
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        policy("https://github.com/example/project"),
+    )
+    .unwrap();
+    let doc = report(&w.verify(&dir, &["--json"]));
+    assert!(!has(
+        package(&doc, "built", "1.0.0"),
+        "pin-mismatch",
+        "deny"
+    ));
+    assert!(has(package(&doc, "plain", "1.0.0"), "pin-mismatch", "deny"));
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        policy("https://github.com/example/project-evil"),
+    )
+    .unwrap();
+    let out = w.verify(&dir, &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = report(&out);
+    assert!(has(package(&doc, "built", "1.0.0"), "pin-mismatch", "deny"));
+}
