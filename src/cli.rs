@@ -122,9 +122,10 @@ pub struct VerifyArgs {
     pub trust: TrustArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
-    /// Fail when a finding is at or above this level.
-    #[arg(long, value_name = "LEVEL", default_value = "deny")]
-    pub fail_level: String,
+    /// Fail when a finding is at or above this level (default: the policy file's
+    /// `[defaults] fail-level`, else deny).
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_level: Option<String>,
     /// Report `unverifiable` as a warning instead of denying.
     #[arg(long)]
     pub allow_unverifiable: bool,

@@ -115,16 +115,20 @@ fn config(
     path: PathBuf,
     registry: &RegistrySetup,
 ) -> Result<Config, AppError> {
-    let fail_level = Level::parse(&args.fail_level).ok_or_else(|| {
-        AppError::Usage(format!(
-            "--fail-level {:?}: expected deny, warn or info",
-            args.fail_level
-        ))
-    })?;
+    let fail_flag = args
+        .fail_level
+        .as_deref()
+        .map(|l| {
+            Level::parse(l).ok_or_else(|| {
+                AppError::Usage(format!("--fail-level {l:?}: expected deny, warn or info"))
+            })
+        })
+        .transpose()?;
     let omit = Omit::parse(&args.omit).map_err(|bad| {
         AppError::Usage(format!("--omit {bad:?}: expected dev, optional or peer"))
     })?;
     let policy = Policy::load_for(&project_dir(&path), args.policy.as_deref())?;
+    let fail_level = policy.effective_fail_level(fail_flag);
     let cfg = &registry.config;
     let registries = RegistryMap::new(
         cfg.default_registry.as_str(),
@@ -328,8 +332,7 @@ fn verify_packages(
 /// overrides; `allow` drops) and on the run-level findings, then its own end-of-run findings
 /// (expired exclusions, unused rules). Returns how many findings were dropped (`suppressed`).
 /// `[[package]]` identity pins are checked first (`pin-mismatch`, which exclusions may drop).
-/// TODO(partial): `[[registry]]` entries and `[defaults] fail-level` are not applied by
-/// `verify` yet.
+/// TODO(partial): `[[registry]]` entries are not applied by `verify` yet.
 fn apply_policy(
     config: &Config,
     packages: &mut [PackageReport],

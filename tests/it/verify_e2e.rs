@@ -969,3 +969,27 @@ fn policy_pins_check_the_verified_identity() {
     let doc = report(&out);
     assert!(has(package(&doc, "built", "1.0.0"), "pin-mismatch", "deny"));
 }
+
+/// `[defaults] fail-level` of the policy file applies unless `--fail-level` is given.
+#[test]
+fn policy_fail_level_yields_to_the_flag() {
+    let w = World::new("faillevel");
+    let mut p = Pkg::new("mismatched", "1.0.0");
+    p.sig = Sig::Good;
+    let pkgs = [p];
+    w.publish(&pkgs);
+    let dir = w.project("faillevel", &pkgs);
+    // provenance-missing is info: fails only at fail level info.
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        "[defaults]\nfail-level = \"info\"\n",
+    )
+    .unwrap();
+    assert_eq!(w.verify(&dir, &["--json"]).status.code(), Some(1));
+    assert_eq!(
+        w.verify(&dir, &["--json", "--fail-level", "deny"])
+            .status
+            .code(),
+        Some(0)
+    );
+}
