@@ -14,6 +14,8 @@ mod npm_version;
 mod policy_file;
 mod registry;
 mod registry_signatures;
+mod tamper;
+mod testpki;
 mod trust;
 mod tuf;
 mod verify_bundle;
