@@ -1,8 +1,607 @@
-//! `npm-provenance verify`.
+//! `npm-provenance verify [PATH]`: the CI gate over a whole project.
+//!
+//! 1. flags → one immutable [`Config`] (fail level, format, registry client, trust material);
+//! 2. [`inventory::load`] (lockfile or `node_modules`); an empty inventory is exit 2;
+//! 3. the fetch plan ([`crate::registry::plan`]): one full packument per name, the attestations
+//!    of each installed version, registry keys where none are pinned; run on a tokio runtime
+//!    built here, bounded by the client. A fetch failure is that package's `unverifiable`;
+//! 4. pure verification per package ([`verify_version`]);
+//! 5. the publishing-history engine ([`history`]) adds its findings to every registry package,
+//!    from the full packument with the verified facts overlaid (`--no-history` skips it);
+//! 6. the [`Report`], rendered as text or JSON; the exit code is read from its levels once, at
+//!    the end (`--fail-level`, `--allow-unverifiable`).
 
-use crate::cli::VerifyArgs;
-use crate::error::AppError;
+mod history;
 
-pub fn run(_args: VerifyArgs) -> Result<u8, AppError> {
-    Err(super::not_implemented("verify"))
+use crate::cli::{Format, VerifyArgs};
+use crate::error::{exit, AppError};
+use crate::findings::{Finding, Level};
+use crate::inventory::{self, Inventory, InventoryOptions, Omit, PackageRef, RegistryMap};
+use crate::policy::config::{Policy, Usage};
+use crate::registry::attestations::MAX_ATTESTATIONS_BYTES;
+use crate::registry::packument::{Packument, PackumentVersion};
+use crate::registry::plan::{self, FetchPlan, FetchedEvidence, PlanOptions, Wanted};
+use crate::registry::public::is_public_npm;
+use crate::registry::redact::redact_url;
+use crate::registry::setup::{setup, RegistrySetup};
+use crate::registry::{ConfigInputs, FetchFailure};
+use crate::report::text::TextOptions;
+use crate::report::{json, text, LevelOptions, PackageReport, Report};
+use crate::trust::npm_keys::{KeySource, NpmKeys};
+use crate::util::escape_text;
+use crate::verify::evidence::Status;
+use crate::verify::npm::{verify_version, AttestationsInput, VerifyContext, VersionInput};
+use crate::verify::SigstoreTrust;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+/// Most threads verifying packages at once.
+const MAX_VERIFY_THREADS: usize = 8;
+
+/// Everything the run needs, decided before any work.
+struct Config {
+    format: Format,
+    fail_level: Level,
+    levels: LevelOptions,
+    path: PathBuf,
+    inventory: InventoryOptions,
+    /// `--npm-keys` given: never fetch a registry's own keys.
+    user_keys: Option<NpmKeys>,
+    pinned_keys: NpmKeys,
+    sigstore: SigstoreTrust,
+    progress: bool,
+    color: bool,
+    /// Run the publishing-history engine (`--no-history` turns it off).
+    history: bool,
+    /// "Now" for the history engine and policy expiries (`--danger-now`, else the clock).
+    now: jiff::Timestamp,
+    /// `--policy FILE`, else `npm-provenance.toml` in the project, else the empty policy.
+    policy: Policy,
+}
+
+pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
+    let format = args.output.format();
+    if !matches!(format, Format::Text | Format::Json) {
+        return Err(AppError::Usage(
+            "verify supports --format text or json in this build (sarif and github come later)"
+                .into(),
+        ));
+    }
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let registry = setup(
+        &args.registry,
+        ConfigInputs::from_process(Some(project_dir(&path)), None),
+    )?;
+    for w in &registry.warnings {
+        eprintln!("npm-provenance: warning: {}", escape_text(w));
+    }
+    let config = config(&args, format, path, &registry)?;
+    let inventory = inventory::load(&config.path, &config.inventory)?;
+    if inventory.registry_packages().next().is_none() {
+        return Err(AppError::Inventory(format!(
+            "{}: nothing to verify ({} packages, none from a registry)",
+            inventory.source.path.display(),
+            inventory.packages.len()
+        )));
+    }
+    let report = verify_inventory(&config, &registry, &inventory)?;
+    let bytes = match config.format {
+        Format::Json => json::render(&report)
+            .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?
+            .into_bytes(),
+        _ => text::render(
+            &report,
+            TextOptions {
+                color: config.color && args.output.output.is_none(),
+                fail_level: config.fail_level,
+            },
+        )
+        .into_bytes(),
+    };
+    super::emit(&args.output, &bytes)?;
+    Ok(if report.fails_at(config.fail_level) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
+
+fn config(
+    args: &VerifyArgs,
+    format: Format,
+    path: PathBuf,
+    registry: &RegistrySetup,
+) -> Result<Config, AppError> {
+    let fail_level = Level::parse(&args.fail_level).ok_or_else(|| {
+        AppError::Usage(format!(
+            "--fail-level {:?}: expected deny, warn or info",
+            args.fail_level
+        ))
+    })?;
+    let omit = Omit::parse(&args.omit).map_err(|bad| {
+        AppError::Usage(format!("--omit {bad:?}: expected dev, optional or peer"))
+    })?;
+    let policy = Policy::load_for(&project_dir(&path), args.policy.as_deref())?;
+    let cfg = &registry.config;
+    let registries = RegistryMap::new(
+        cfg.default_registry.as_str(),
+        cfg.scopes
+            .iter()
+            .map(|(s, u)| (s.clone(), u.as_str().to_string())),
+    );
+    let (root_json, _) = super::trust_roots::trusted_root_json(&args.trust)?;
+    let sigstore = SigstoreTrust::from_json(&root_json).map_err(|e| {
+        AppError::parse(
+            args.trust
+                .trusted_root
+                .clone()
+                .unwrap_or_else(|| "<embedded trusted_root.json>".into()),
+            e.to_string(),
+        )
+    })?;
+    let user_keys = match &args.trust.npm_keys {
+        Some(_) => Some(super::trust_roots::load_npm_keys(&args.trust)?),
+        None => None,
+    };
+    let pinned_keys =
+        NpmKeys::embedded().map_err(|e| AppError::parse("<embedded npm-keys.json>", e.0))?;
+    let stderr_tty = std::io::stderr().is_terminal();
+    let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let now = super::danger_now(&args.output)?.unwrap_or_else(jiff::Timestamp::now);
+    Ok(Config {
+        policy,
+        history: !args.no_history,
+        now,
+        format,
+        fail_level,
+        levels: LevelOptions {
+            allow_unverifiable: args.allow_unverifiable,
+        },
+        path,
+        inventory: InventoryOptions {
+            registries,
+            omit,
+            workspaces: args.workspace.clone(),
+        },
+        user_keys,
+        pinned_keys,
+        sigstore,
+        progress: stderr_tty && !ci && !args.quiet,
+        color: std::io::stdout().is_terminal() && !no_color,
+    })
+}
+
+/// The directory whose `.npmrc` applies: the project directory of `path`.
+fn project_dir(path: &Path) -> PathBuf {
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."))
+    };
+    if dir.file_name().is_some_and(|n| n == "node_modules") {
+        return dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+    }
+    dir
+}
+
+/// Fetches and verifies every registry package of `inventory`, and builds the report.
+fn verify_inventory(
+    config: &Config,
+    registry: &RegistrySetup,
+    inventory: &Inventory,
+) -> Result<Report, AppError> {
+    let wanted: Vec<Wanted> = inventory
+        .registry_packages()
+        .map(|p| Wanted {
+            name: p.name.clone(),
+            version: p.version.clone(),
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let plan = FetchPlan::build(
+        &wanted,
+        &registry.config,
+        registry.metadata_registry.as_ref(),
+        PlanOptions {
+            // `_npmUser` is part of the identity. TODO(partial): the abbreviated document
+            // would do once confirmed to keep dist.signatures/attestations (DESIGN §3).
+            full_packuments: true,
+            user_keys: config.user_keys.is_some(),
+        },
+    );
+    progress(
+        config,
+        &format!(
+            "fetching metadata for {} package versions ({} packuments)…",
+            wanted.len(),
+            plan.packuments.len()
+        ),
+    );
+    let runtime = crate::registry::setup::runtime()?;
+    let fetched = runtime.block_on(fetch_with_progress(
+        config.progress,
+        registry.client.clone(),
+        &plan,
+    ));
+    drop(runtime);
+    progress(
+        config,
+        &format!("verifying {} packages…", inventory.packages.len()),
+    );
+
+    let mut run_findings = inventory.findings.clone();
+    run_findings.extend(plan::metadata_stripped(&plan, &fetched));
+    let (mut packages, per_registry) = verify_packages(config, inventory, &plan, &fetched);
+    if config.history {
+        history::join(&mut packages, inventory, &fetched, config.now);
+    }
+    let suppressed = apply_policy(config, &mut packages, &mut run_findings);
+    run_findings.extend(per_registry);
+    let mut report = Report::build(inventory, packages, run_findings, config.levels);
+    report.summary.suppressed = suppressed;
+    progress(config, "done.");
+    Ok(report)
+}
+
+/// Verifies every package of the inventory from what was fetched (pure: no I/O). Returns the
+/// package reports and the run-level findings they give rise to (`registry-keys-unpinned`
+/// once per registry instead of once per package).
+fn verify_packages(
+    config: &Config,
+    inventory: &Inventory,
+    plan: &FetchPlan,
+    fetched: &FetchedEvidence,
+) -> (Vec<PackageReport>, Vec<Finding>) {
+    let keys = registry_keys(plan, fetched);
+    let packuments = parse_packuments(fetched);
+    // Verification is CPU-bound (ECDSA, Merkle proofs, certificate chains): spread the packages
+    // over a few threads; the result keeps the inventory's order.
+    let verify_one = |p: &PackageRef| -> (PackageReport, Option<String>) {
+        if !p.origin.is_registry() {
+            return (PackageReport::not_fetched(p), None);
+        }
+        let reg = plan.registries.get(&p.name);
+        let keys_for = keys_for_package(config, reg, &keys);
+        let mut report = verify_package(config, p, &packuments, fetched, keys_for);
+        let before = report.findings.len();
+        report
+            .findings
+            .retain(|f| f.code != "registry-keys-unpinned");
+        let unpinned = (report.findings.len() != before)
+            .then(|| reg.map(redact_url))
+            .flatten();
+        (report, unpinned)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_VERIFY_THREADS);
+    let chunk = inventory.packages.len().div_ceil(threads).max(1);
+    let results: Vec<(PackageReport, Option<String>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = inventory
+            .packages
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().map(verify_one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                // A panic in verification is a bug; re-raise it rather than drop packages.
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    });
+    let mut packages = Vec::with_capacity(results.len());
+    let mut unpinned = BTreeSet::new();
+    for (report, reg) in results {
+        unpinned.extend(reg);
+        packages.push(report);
+    }
+    let findings = unpinned
+        .into_iter()
+        .map(|r| {
+            Finding::new(
+                "registry-keys-unpinned",
+                format!(
+                    "registry signatures of packages from {r} were checked with that registry's \
+                     own keys (/-/npm/v1/keys), not pinned ones; pin them with --npm-keys FILE"
+                ),
+            )
+        })
+        .collect();
+    (packages, findings)
+}
+
+/// The policy file on every package's findings (exclusions, `ignore-published-before`, level
+/// overrides; `allow` drops) and on the run-level findings, then its own end-of-run findings
+/// (expired exclusions, unused rules). Returns how many findings were dropped (`suppressed`).
+/// TODO(partial): `[[package]]` identity pins (`pin-mismatch`), `[[registry]]` entries and
+/// `[defaults] fail-level` are not applied by `verify` yet.
+fn apply_policy(
+    config: &Config,
+    packages: &mut [PackageReport],
+    run_findings: &mut Vec<Finding>,
+) -> usize {
+    let policy = &config.policy;
+    let mut usage = Usage::default();
+    let mut suppressed = 0;
+    for p in packages.iter_mut() {
+        let name = p.registry_name().to_string();
+        let published = p.published.and_then(|t| t.time);
+        let applied = policy.apply(
+            &mut p.findings,
+            &name,
+            &p.version,
+            published,
+            config.now,
+            None,
+        );
+        suppressed += applied.suppressed;
+        usage.record(&applied);
+    }
+    suppressed += policy.apply_levels(run_findings, None);
+    run_findings.extend(policy.end_of_run(&usage, config.now));
+    suppressed
+}
+
+/// The npm keys that verify packages of registry `reg`: the user's file, the pinned keys for
+/// the public registry, else the registry's own keys (unpinned) or why there are none.
+fn keys_for_package<'a>(
+    config: &'a Config,
+    reg: Option<&Url>,
+    keys: &'a BTreeMap<Url, Result<NpmKeys, String>>,
+) -> Result<&'a NpmKeys, String> {
+    if let Some(k) = &config.user_keys {
+        return Ok(k);
+    }
+    let Some(reg) = reg else {
+        return Err("no registry for the package".into());
+    };
+    if is_public_npm(reg.as_str()) {
+        return Ok(&config.pinned_keys);
+    }
+    let url = reg
+        .join("-/npm/v1/keys")
+        .map_err(|e| format!("keys URL of {}: {e}", redact_url(reg)))?;
+    match keys.get(&url) {
+        Some(Ok(k)) => Ok(k),
+        Some(Err(e)) => Err(e.clone()),
+        None => Err(format!("the keys of {} were not fetched", redact_url(reg))),
+    }
+}
+
+/// Each fetched `/-/npm/v1/keys`, parsed as unpinned keys, or why it is unusable.
+fn registry_keys(
+    plan: &FetchPlan,
+    fetched: &FetchedEvidence,
+) -> BTreeMap<Url, Result<NpmKeys, String>> {
+    plan.keys
+        .iter()
+        .map(|u| {
+            let r = match fetched.keys.get(u) {
+                Some(Ok(f)) => NpmKeys::from_json(&f.bytes, KeySource::RegistryUnpinned)
+                    .map_err(|e| format!("registry keys from {}: {e}", redact_url(u))),
+                Some(Err(e)) => Err(format!("registry keys: {e}")),
+                None => Err(format!("registry keys from {}: not fetched", redact_url(u))),
+            };
+            (u.clone(), r)
+        })
+        .collect()
+}
+
+/// Each fetched packument, parsed once and shared by its versions.
+fn parse_packuments(fetched: &FetchedEvidence) -> BTreeMap<String, Result<Packument, Finding>> {
+    fetched
+        .packuments
+        .iter()
+        .map(|(name, r)| {
+            let parsed = match r {
+                Ok(f) => Packument::from_slice(&f.bytes)
+                    .map_err(|e| {
+                        Finding::new(
+                            "unverifiable",
+                            format!("the packument of {} is unusable: {e}", escape_text(name)),
+                        )
+                    })
+                    .and_then(|doc| match doc.name.as_deref() {
+                        Some(n) if n != name => Err(Finding::new(
+                            "unverifiable",
+                            format!(
+                                "the packument asked for as {} names itself {}",
+                                escape_text(name),
+                                escape_text(n)
+                            ),
+                        )),
+                        _ => Ok(doc),
+                    }),
+                Err(e) => Err(e.finding()),
+            };
+            (name.clone(), parsed)
+        })
+        .collect()
+}
+
+/// Verifies one registry package from what was fetched for it.
+fn verify_package(
+    config: &Config,
+    p: &PackageRef,
+    packuments: &BTreeMap<String, Result<Packument, Finding>>,
+    fetched: &FetchedEvidence,
+    keys: Result<&NpmKeys, String>,
+) -> PackageReport {
+    let doc = match packuments.get(&p.name) {
+        Some(Ok(doc)) => doc,
+        Some(Err(f)) => {
+            return PackageReport::without_evidence(
+                p,
+                Status::Unverifiable,
+                "packument unavailable",
+                vec![f.clone()],
+            )
+        }
+        None => {
+            return PackageReport::without_evidence(
+                p,
+                Status::Unverifiable,
+                "packument not fetched",
+                vec![Finding::new(
+                    "unverifiable",
+                    format!(
+                        "no packument was fetched for {} (not a valid package name?)",
+                        escape_text(&p.name)
+                    ),
+                )],
+            )
+        }
+    };
+    let version: PackumentVersion = match doc.version(&p.version) {
+        Some(Ok(v)) => v,
+        Some(Err(e)) => {
+            return PackageReport::without_evidence(
+                p,
+                Status::Unverifiable,
+                "version entry unusable",
+                vec![Finding::new(
+                    "unverifiable",
+                    format!("the packument entry is unusable: {}", escape_text(&e.0)),
+                )],
+            )
+        }
+        None => {
+            return PackageReport::without_evidence(
+                p,
+                Status::Missing,
+                "version not in the registry",
+                vec![Finding::new(
+                    "version-not-in-registry",
+                    format!(
+                        "the registry's packument of {} does not list version {}",
+                        escape_text(&p.name),
+                        escape_text(&p.version)
+                    ),
+                )],
+            )
+        }
+    };
+    let wanted = Wanted {
+        name: p.name.clone(),
+        version: p.version.clone(),
+    };
+    let mut extra = Vec::new();
+    let fail_reason;
+    let attestations = match fetched.attestations.get(&wanted) {
+        Some(Ok(Some(f))) => AttestationsInput::Body(&f.bytes),
+        Some(Ok(None)) => AttestationsInput::NotFound,
+        Some(Err(e)) => {
+            if matches!(e.reason, FetchFailure::TooLarge { .. }) {
+                extra.push(Finding::new(
+                    "metadata-too-large",
+                    format!("{e} (attestations cap {MAX_ATTESTATIONS_BYTES} bytes)"),
+                ));
+            }
+            fail_reason = e.to_string();
+            AttestationsInput::FetchFailed(&fail_reason)
+        }
+        None => AttestationsInput::FetchFailed("the attestations were not fetched"),
+    };
+    let empty;
+    let npm_keys = match keys {
+        Ok(k) => k,
+        Err(why) => {
+            extra.push(Finding::new(
+                "unverifiable",
+                format!(
+                    "no npm keys to check the registry signature: {}",
+                    escape_text(&why)
+                ),
+            ));
+            empty = NpmKeys {
+                keys: Vec::new(),
+                source: KeySource::RegistryUnpinned,
+            };
+            &empty
+        }
+    };
+    let input = VersionInput {
+        name: &p.name,
+        version: &p.version,
+        expected_integrity: p.integrity.clone(),
+        tarball_sha512: None,
+        packument_version: Some(&version),
+        packument_time: doc.time_of(&p.version),
+        attestations,
+    };
+    let evidence = verify_version(
+        &input,
+        &VerifyContext {
+            sigstore: &config.sigstore,
+            npm_keys,
+        },
+    );
+    let registry_integrity = version.dist.integrity.clone();
+    PackageReport::registry(p, registry_integrity, evidence, extra)
+}
+
+fn progress(config: &Config, msg: &str) {
+    if config.progress {
+        eprintln!("npm-provenance: {msg}");
+    }
+}
+
+/// Runs the fetch plan; with `show`, redraws one status line on stderr (requests sent, answers
+/// from the cache) until it is done.
+async fn fetch_with_progress(
+    show: bool,
+    client: std::sync::Arc<crate::registry::RegistryClient>,
+    plan: &FetchPlan,
+) -> FetchedEvidence {
+    let fetch = plan::fetch_all(client.clone(), plan);
+    if !show {
+        return fetch.await;
+    }
+    tokio::pin!(fetch);
+    let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+    loop {
+        tokio::select! {
+            done = &mut fetch => {
+                eprint!("\r\x1b[2K");
+                return done;
+            }
+            _ = tick.tick() => {
+                let s = client.stats();
+                eprint!(
+                    "\r\x1b[2Knpm-provenance: {} requests, {} answers from the cache, {} retries",
+                    s.requests, s.cache_hits, s.retries
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_dir_of_each_input_kind() {
+        let tmp = std::env::temp_dir().join(format!("npmprov-projdir-{}", std::process::id()));
+        std::fs::create_dir_all(tmp.join("node_modules")).unwrap();
+        std::fs::write(tmp.join("package-lock.json"), "{}").unwrap();
+        assert_eq!(project_dir(&tmp), tmp);
+        assert_eq!(project_dir(&tmp.join("package-lock.json")), tmp);
+        assert_eq!(project_dir(&tmp.join("node_modules")), tmp);
+        assert_eq!(project_dir(Path::new("package-lock.json")), Path::new("."));
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
 }

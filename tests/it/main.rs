@@ -19,3 +19,5 @@ mod testpki;
 mod trust;
 mod tuf;
 mod verify_bundle;
+mod verify_cmd;
+mod verify_e2e;

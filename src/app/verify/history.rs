@@ -1,0 +1,148 @@
+//! The publishing-history engine joined to `verify`: for every installed registry package, the
+//! releases of its (full) packument, with the installed versions' **verified** facts overlaid
+//! (signed publish time, verified provenance identity or invalid provenance), evaluated by
+//! [`crate::policy::history::evaluate`]. Pure: a function of the fetched documents, the
+//! verified reports and an explicit `now`. `--no-history` skips it.
+
+use crate::findings::Finding;
+use crate::inventory::Inventory;
+use crate::policy::facts::{facts_from_packument, overlay_verified};
+use crate::policy::history::{evaluate, HistoryContext};
+use crate::policy::{BuildIdentity, Provenance, VerifiedFacts};
+use crate::registry::plan::FetchedEvidence;
+use crate::report::PackageReport;
+use crate::verify::evidence::{Identity, Status};
+use crate::verify::registry_signature::TimeSource;
+use jiff::Timestamp;
+use std::collections::BTreeMap;
+
+/// Adds the history findings of each registry package to its report.
+pub(super) fn join(
+    packages: &mut [PackageReport],
+    inventory: &Inventory,
+    fetched: &FetchedEvidence,
+    now: Timestamp,
+) {
+    let ctx = HistoryContext {
+        now: Some(now),
+        dependency_scripts: dependency_scripts(inventory),
+    };
+    // Verified facts of the installed versions, per registry name.
+    let mut verified: BTreeMap<String, BTreeMap<String, VerifiedFacts>> = BTreeMap::new();
+    for p in packages.iter().filter(|p| p.origin.is_registry()) {
+        if let Some(v) = verified_facts(p) {
+            verified
+                .entry(p.registry_name().to_string())
+                .or_default()
+                .insert(p.version.clone(), v);
+        }
+    }
+    let mut releases_by_name = BTreeMap::new();
+    for p in packages.iter_mut().filter(|p| p.origin.is_registry()) {
+        let name = p.registry_name().to_string();
+        let releases = releases_by_name.entry(name.clone()).or_insert_with(|| {
+            let doc = fetched
+                .packuments
+                .get(&name)
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|f| serde_json::from_slice::<serde_json::Value>(&f.bytes).ok())?;
+            let mut releases = facts_from_packument(&doc).ok()?;
+            if let Some(v) = verified.get(&name) {
+                overlay_verified(&mut releases, v);
+            }
+            Some(releases)
+        });
+        // No usable packument: the package is already `unverifiable`; history has nothing.
+        let Some(releases) = releases else { continue };
+        let have_gone = p
+            .findings
+            .iter()
+            .any(|f| f.code == "version-not-in-registry");
+        let found: Vec<Finding> = evaluate(releases, &p.version, &ctx)
+            .into_iter()
+            .filter(|f| !(have_gone && f.code == "version-not-in-registry"))
+            .collect();
+        p.findings.extend(found);
+    }
+}
+
+/// `name@version` → whether it has an install script, from a lockfile (`hasInstallScript`);
+/// unknown for a `node_modules` walk.
+fn dependency_scripts(inventory: &Inventory) -> BTreeMap<String, Option<bool>> {
+    inventory
+        .registry_packages()
+        .map(|p| {
+            (
+                format!("{}@{}", p.name, p.version),
+                inventory.binds_bytes.then_some(p.has_install_script),
+            )
+        })
+        .collect()
+}
+
+/// What verification established about an installed version: its signed publish time and its
+/// provenance state. `None` when nothing was verified either way.
+fn verified_facts(p: &PackageReport) -> Option<VerifiedFacts> {
+    let signed_time = p
+        .published
+        .filter(|t| t.source == TimeSource::Rekor)
+        .and_then(|t| t.time);
+    let provenance = match p.provenance.status {
+        Status::Verified => p
+            .identity
+            .as_ref()
+            .and_then(build_identity)
+            .map(Provenance::Verified),
+        Status::Invalid => Some(Provenance::Invalid),
+        _ => None,
+    };
+    (signed_time.is_some() || provenance.is_some()).then_some(VerifiedFacts {
+        signed_time,
+        provenance,
+    })
+}
+
+/// The engine's view of a verified certificate identity. The workflow is rebuilt as the Build
+/// Config URI (`REPO/PATH@REF`) from the verified repository, caller workflow path and ref.
+fn build_identity(id: &Identity) -> Option<BuildIdentity> {
+    let repository = id.source_repository_uri.clone()?;
+    let path = id.workflow_path.as_deref()?;
+    let workflow = match &id.git_ref {
+        Some(r) => format!("{}/{path}@{r}", repository.trim_end_matches('/')),
+        None => format!("{}/{path}", repository.trim_end_matches('/')),
+    };
+    Some(BuildIdentity {
+        issuer: id.issuer.clone()?,
+        repository,
+        repository_id: id.source_repository_id.clone(),
+        workflow,
+        source_ref: id.git_ref.clone(),
+        trigger: id.trigger.clone(),
+        runner: id.runner_environment.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_identity_needs_issuer_repository_and_workflow() {
+        let mut id = Identity {
+            issuer: Some("https://token.actions.githubusercontent.com".into()),
+            source_repository_uri: Some("https://github.com/o/r".into()),
+            workflow_path: Some(".github/workflows/release.yml".into()),
+            git_ref: Some("refs/tags/v1.0.0".into()),
+            ..Identity::default()
+        };
+        let b = build_identity(&id).unwrap();
+        assert_eq!(
+            b.workflow,
+            "https://github.com/o/r/.github/workflows/release.yml@refs/tags/v1.0.0"
+        );
+        assert_eq!(b.workflow_file(), ".github/workflows/release.yml");
+        assert_eq!(b.ref_kind(), Some("tag"));
+        id.issuer = None;
+        assert!(build_identity(&id).is_none());
+    }
+}
