@@ -197,11 +197,3 @@ fn regex_helper_is_anchored() {
     assert!(!regex_full_match(r"a\.b", "a.bc"));
     assert!(!regex_full_match(r"a\.b", "axb"));
 }
-
-#[test]
-#[ignore = "diagnostic: prints each case's reference error"]
-fn print_reference_errors() {
-    for c in cases() {
-        println!("{:45} {:?} => {:?}", c.name, c.step, run(&c));
-    }
-}
