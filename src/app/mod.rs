@@ -126,11 +126,3 @@ pub(crate) fn danger_now(output: &OutputArgs) -> Result<Option<jiff::Timestamp>,
         })
         .transpose()
 }
-
-/// The error for a command whose implementation has not landed yet (exit 2, never a pass).
-#[allow(dead_code)] // every command has landed; kept for the next one
-pub(crate) fn not_implemented(what: &str) -> AppError {
-    AppError::Usage(format!(
-        "{what} is not implemented in this build yet (see README: status)"
-    ))
-}

@@ -422,7 +422,9 @@ fn readme_shows_the_demo_outputs() {
             "README.md does not show the current {name}"
         );
     }
-    assert!(readme.contains("verify testdata/demo/clean --offline"));
+    // The first README command runs the gate on the tampered demo; the clean one is named too.
+    assert!(readme.contains("verify testdata/demo/tampered --offline"));
+    assert!(readme.contains("testdata/demo/clean"));
 }
 
 #[test]
