@@ -11,6 +11,7 @@ mod inventory;
 mod npm_version;
 mod registry;
 mod registry_signatures;
+mod report_ci;
 mod tamper;
 mod testpki;
 mod trust;
