@@ -387,3 +387,26 @@ fn action_pins_actions_and_keeps_inputs_out_of_scripts() {
     }
     assert!(scripts >= 4);
 }
+
+/// Every rule's `helpUri` anchor exists: `docs/findings.md` has a section per code with its
+/// default level and description.
+#[test]
+fn findings_doc_has_every_rule_anchor() {
+    let doc = std::fs::read_to_string(root().join("docs/findings.md")).unwrap();
+    for c in npm_provenance::findings::CODES {
+        let at = doc
+            .find(&format!("\n## {}\n", c.code))
+            .unwrap_or_else(|| panic!("docs/findings.md lacks ## {}", c.code));
+        let section = &doc[at..];
+        let body = section[4..].split("\n## ").next().unwrap_or("");
+        assert!(
+            body.contains(&format!("Default level: `{}`", c.level)),
+            "{}",
+            c.code
+        );
+        let mut d = c.description.to_string();
+        d[..1].make_ascii_uppercase();
+        assert!(body.contains(&d), "{}: {d}", c.code);
+        assert!(sarif::help_uri(c.code).ends_with(&format!("docs/findings.md#{}", c.code)));
+    }
+}
