@@ -79,6 +79,13 @@ pub struct TrustArgs {
     /// npm registry keys: `/-/npm/v1/keys` or Sigstore TUF `keys.json` format.
     #[arg(long, visible_alias = "keys", value_name = "FILE")]
     pub npm_keys: Option<PathBuf>,
+    /// Data directory holding `trust-roots update`'s verified trust material (default:
+    /// `$XDG_DATA_HOME/npm-provenance`, else `~/.local/share/npm-provenance`).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Tests only: judge a stored update against this TUF root instead of the embedded one.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub danger_tuf_root: Option<PathBuf>,
 }
 
 /// Registry selection shared by the commands that fetch.
@@ -115,9 +122,10 @@ pub struct VerifyArgs {
     pub trust: TrustArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
-    /// Fail when a finding is at or above this level.
-    #[arg(long, value_name = "LEVEL", default_value = "deny")]
-    pub fail_level: String,
+    /// Fail when a finding is at or above this level (default: the policy file's
+    /// `[defaults] fail-level`, else deny).
+    #[arg(long, value_name = "LEVEL")]
+    pub fail_level: Option<String>,
     /// Report `unverifiable` as a warning instead of denying.
     #[arg(long)]
     pub allow_unverifiable: bool,
@@ -231,10 +239,25 @@ pub enum TrustRootsCommand {
     },
     /// Refresh the trust material through TUF.
     Update {
-        /// TUF repository URL.
+        /// TUF repository URL (default: the Sigstore public-good repository,
+        /// https://tuf-repo-cdn.sigstore.dev); plain http only to a loopback address.
         #[arg(long, value_name = "URL")]
         tuf_url: Option<String>,
         #[command(flatten)]
         output: OutputArgs,
+        #[command(flatten)]
+        update: UpdateArgs,
     },
+}
+
+/// Where `trust-roots update` stores what it verified, and (tests only) what it starts from.
+#[derive(Debug, Clone, Args)]
+pub struct UpdateArgs {
+    /// Data directory to store the verified trust material in (default:
+    /// `$XDG_DATA_HOME/npm-provenance`, else `~/.local/share/npm-provenance`).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Tests only: start the TUF chain from this root.json instead of the embedded root.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub danger_tuf_root: Option<PathBuf>,
 }

@@ -226,7 +226,8 @@ pub fn to_text(package: &str, entries: &[TimelineEntry<'_>], run_findings: &[Fin
     out
 }
 
-fn line(e: &TimelineEntry<'_>) -> String {
+/// One timeline line: time, version, publisher, evidence class, findings (also used by `inspect`).
+pub(crate) fn line(e: &TimelineEntry<'_>) -> String {
     let r: &ReleaseFacts = e.release;
     let time = r
         .time

@@ -13,6 +13,7 @@ use crate::cli::{Format, InspectArgs};
 use crate::error::{exit, AppError};
 use crate::findings::{Finding, Level};
 use crate::inventory::integrity::Integrity;
+use crate::policy::{facts_from_packument, timeline, window, HistoryContext, ReleaseFacts};
 use crate::registry::attestations::AttestationsResponse;
 use crate::registry::config::ConfigInputs;
 use crate::registry::packument::{Packument, PackumentVersion};
@@ -44,7 +45,7 @@ pub fn run(args: InspectArgs) -> Result<u8, AppError> {
             args.fail_level
         ))
     })?;
-    super::danger_now(&args.output)?;
+    let now = super::danger_now(&args.output)?;
     let (name, version) = parse_spec(&args.spec)?;
     // Any file option: offline, no network request (what was not supplied is not-checked).
     let offline = args.packument.is_some()
@@ -82,9 +83,43 @@ pub fn run(args: InspectArgs) -> Result<u8, AppError> {
         },
     );
 
+    // The publishing timeline around the version (the `history` engine's view, evaluated
+    // as if each release were installed), when a full packument was at hand.
+    let ctx = HistoryContext {
+        now,
+        ..HistoryContext::default()
+    };
+    let entries = gathered
+        .releases
+        .as_deref()
+        .map(|r| timeline(r, &ctx))
+        .unwrap_or_default();
+    let around = window(&entries, version, TIMELINE_RADIUS);
+
     let bytes = match format {
-        Format::Json => render_json(name, version, &evidence)?.into_bytes(),
-        _ => render_text(name, version, &evidence).into_bytes(),
+        Format::Json => {
+            let versions = super::history::to_json(name, around, &[])["versions"].take();
+            render_json(
+                name,
+                version,
+                &evidence,
+                (!around.is_empty()).then_some(versions),
+            )?
+            .into_bytes()
+        }
+        _ => {
+            let mut text = render_text(name, version, &evidence);
+            if !around.is_empty() {
+                text.push_str(&format!(
+                    "timeline around {} (registry times are unsigned):\n",
+                    escape_text(version)
+                ));
+                for e in around {
+                    text.push_str(&format!("  {}\n", super::history::line(e)));
+                }
+            }
+            text.into_bytes()
+        }
     };
     super::emit(&args.output, &bytes)?;
     Ok(if evidence.findings.iter().any(|f| f.level >= fail_level) {
@@ -93,6 +128,9 @@ pub fn run(args: InspectArgs) -> Result<u8, AppError> {
         exit::CLEAN
     })
 }
+
+/// Releases shown on each side of the inspected version in its publishing timeline.
+const TIMELINE_RADIUS: usize = 3;
 
 /// What `inspect` gathered for one version, from files or (once wired) from the registry.
 /// Online, a fetch failure becomes `AttestationsBody::FetchFailed` and a bad packument entry an
@@ -106,6 +144,16 @@ pub(crate) struct Gathered {
     pub attestations: AttestationsBody,
     /// Findings about the inputs themselves (e.g. `version-not-in-registry`).
     pub extra: Vec<Finding>,
+    /// Every release of the package, from a full packument (for the timeline around the
+    /// version); `None` without one, or when it has no publishing data.
+    pub releases: Option<Vec<ReleaseFacts>>,
+}
+
+/// The releases of a full packument for the timeline; an abbreviated or unusable document has
+/// none (the timeline is context: its absence is not a finding).
+fn releases_of(bytes: &[u8]) -> Option<Vec<ReleaseFacts>> {
+    let doc: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    facts_from_packument(&doc).ok().filter(|r| !r.is_empty())
 }
 
 /// The attestations response as obtained (owned form of [`AttestationsInput`]).
@@ -131,10 +179,11 @@ fn gather_from_files(args: &InspectArgs, name: &str, version: &str) -> Result<Ga
         None => None,
     };
     let mut extra = Vec::new();
-    let (mut packument_version, mut packument_time) = (None, None);
+    let (mut packument_version, mut packument_time, mut releases) = (None, None, None);
     if let Some(p) = &args.packument {
         let bytes = std::fs::read(p).map_err(|e| AppError::read(p, e))?;
         let doc = Packument::from_slice(&bytes).map_err(|e| AppError::parse(p, e.0))?;
+        releases = releases_of(&bytes);
         if let Some(n) = doc.name.as_deref().filter(|n| *n != name) {
             return Err(AppError::parse(
                 p,
@@ -169,6 +218,7 @@ fn gather_from_files(args: &InspectArgs, name: &str, version: &str) -> Result<Ga
         packument_time,
         attestations,
         extra,
+        releases,
     })
 }
 
@@ -203,11 +253,12 @@ fn gather_from_registry(
     );
     let fetched = setup::runtime()?.block_on(fetch_all(setup.client.clone(), &plan));
     let mut extra = plan::metadata_stripped(&plan, &fetched);
-    let (mut packument_version, mut packument_time) = (None, None);
+    let (mut packument_version, mut packument_time, mut releases) = (None, None, None);
     let mut packument_ok = false;
     match fetched.packuments.get(name) {
         Some(Ok(f)) => match Packument::from_slice(&f.bytes) {
             Ok(doc) => {
+                releases = releases_of(&f.bytes);
                 packument_time = doc.time_of(version);
                 match doc.version(version) {
                     Some(Ok(v)) => {
@@ -279,6 +330,7 @@ fn gather_from_registry(
             packument_time,
             attestations,
             extra,
+            releases,
         },
         registry_keys,
     ))
@@ -335,6 +387,9 @@ struct Doc<'a> {
     package: Package<'a>,
     evidence: &'a VersionEvidence,
     findings: &'a [Finding],
+    /// The `history/v1` entries of the releases around this one; absent without a full packument.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeline: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -343,12 +398,18 @@ struct Package<'a> {
     version: &'a str,
 }
 
-fn render_json(name: &str, version: &str, e: &VersionEvidence) -> Result<String, AppError> {
+fn render_json(
+    name: &str,
+    version: &str,
+    e: &VersionEvidence,
+    timeline: Option<serde_json::Value>,
+) -> Result<String, AppError> {
     let doc = Doc {
         schema: SCHEMA,
         package: Package { name, version },
         evidence: e,
         findings: &e.findings,
+        timeline,
     };
     let mut s = serde_json::to_string_pretty(&doc)
         .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?;

@@ -17,6 +17,8 @@ use crate::cli::{Format, VerifyArgs};
 use crate::error::{exit, AppError};
 use crate::findings::{Finding, Level};
 use crate::inventory::{self, Inventory, InventoryOptions, Omit, PackageRef, RegistryMap};
+use crate::policy::config::{Identity as PinIdentity, Policy, Usage};
+use crate::policy::{Provenance, Publisher};
 use crate::registry::attestations::MAX_ATTESTATIONS_BYTES;
 use crate::registry::packument::{Packument, PackumentVersion};
 use crate::registry::plan::{self, FetchPlan, FetchedEvidence, PlanOptions, Wanted};
@@ -55,8 +57,10 @@ struct Config {
     color: bool,
     /// Run the publishing-history engine (`--no-history` turns it off).
     history: bool,
-    /// "Now" for the history engine (`--danger-now`, else the clock).
+    /// "Now" for the history engine and policy expiries (`--danger-now`, else the clock).
     now: jiff::Timestamp,
+    /// `--policy FILE`, else `npm-provenance.toml` in the project, else the empty policy.
+    policy: Policy,
 }
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
@@ -126,22 +130,20 @@ fn config(
     path: PathBuf,
     registry: &RegistrySetup,
 ) -> Result<Config, AppError> {
-    let fail_level = Level::parse(&args.fail_level).ok_or_else(|| {
-        AppError::Usage(format!(
-            "--fail-level {:?}: expected deny, warn or info",
-            args.fail_level
-        ))
-    })?;
+    let fail_flag = args
+        .fail_level
+        .as_deref()
+        .map(|l| {
+            Level::parse(l).ok_or_else(|| {
+                AppError::Usage(format!("--fail-level {l:?}: expected deny, warn or info"))
+            })
+        })
+        .transpose()?;
     let omit = Omit::parse(&args.omit).map_err(|bad| {
         AppError::Usage(format!("--omit {bad:?}: expected dev, optional or peer"))
     })?;
-    if let Some(p) = &args.policy {
-        // TODO(partial): the policy file lands with the policy engine.
-        return Err(AppError::Usage(format!(
-            "--policy {}: policy files are not supported in this build yet",
-            p.display()
-        )));
-    }
+    let policy = Policy::load_for(&project_dir(&path), args.policy.as_deref())?;
+    let fail_level = policy.effective_fail_level(fail_flag);
     let cfg = &registry.config;
     let registries = RegistryMap::new(
         cfg.default_registry.as_str(),
@@ -170,6 +172,7 @@ fn config(
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let now = super::danger_now(&args.output)?.unwrap_or_else(jiff::Timestamp::now);
     Ok(Config {
+        policy,
         history: !args.no_history,
         now,
         format,
@@ -263,8 +266,10 @@ fn verify_inventory(
     if config.history {
         history::join(&mut packages, inventory, &fetched, config.now);
     }
+    let suppressed = apply_policy(config, &mut packages, &mut run_findings);
     run_findings.extend(per_registry);
-    let report = Report::build(inventory, packages, run_findings, config.levels);
+    let mut report = Report::build(inventory, packages, run_findings, config.levels);
+    report.summary.suppressed = suppressed;
     progress(config, "done.");
     Ok(report)
 }
@@ -336,6 +341,77 @@ fn verify_packages(
         })
         .collect();
     (packages, findings)
+}
+
+/// The policy file on every package's findings (exclusions, `ignore-published-before`, level
+/// overrides; `allow` drops) and on the run-level findings, then its own end-of-run findings
+/// (expired exclusions, unused rules). Returns how many findings were dropped (`suppressed`).
+/// `[[package]]` identity pins are checked first (`pin-mismatch`, which exclusions may drop).
+/// TODO(partial): `[[registry]]` entries are not applied by `verify` yet.
+fn apply_policy(
+    config: &Config,
+    packages: &mut [PackageReport],
+    run_findings: &mut Vec<Finding>,
+) -> usize {
+    let policy = &config.policy;
+    let mut usage = Usage::default();
+    let mut suppressed = 0;
+    for p in packages.iter_mut() {
+        let name = p.registry_name().to_string();
+        if p.origin.is_registry() {
+            let pins = pin_findings(policy, &name, p);
+            p.findings.extend(pins);
+        }
+        let published = p.published.and_then(|t| t.time);
+        let applied = policy.apply(
+            &mut p.findings,
+            &name,
+            &p.version,
+            published,
+            config.now,
+            None,
+        );
+        suppressed += applied.suppressed;
+        usage.record(&applied);
+    }
+    suppressed += policy.apply_levels(run_findings, None);
+    run_findings.extend(policy.end_of_run(&usage, config.now));
+    suppressed
+}
+
+/// `pin-mismatch` findings of the package's `[[package]]` rule: only verified provenance counts
+/// as provenance; the publisher is the packument's `_npmUser`.
+fn pin_findings(policy: &Policy, name: &str, p: &PackageReport) -> Vec<Finding> {
+    if policy.rule_for(name).is_none() {
+        return Vec::new();
+    }
+    let provenance = match p.provenance.status {
+        Status::Verified => p
+            .identity
+            .as_ref()
+            .and_then(history::build_identity)
+            .map_or(Provenance::None, Provenance::Verified),
+        Status::Invalid => Provenance::Invalid,
+        _ => Provenance::None,
+    };
+    let publisher = p
+        .identity
+        .as_ref()
+        .and_then(|id| id.npm_user.as_ref())
+        .and_then(|u| {
+            // As the history facts read `_npmUser`: a name is needed, the e-mail may be absent.
+            Some(Publisher {
+                name: u.name.clone()?,
+                email: u.email.clone().unwrap_or_default(),
+            })
+        });
+    policy.check_identity(
+        name,
+        &PinIdentity {
+            provenance: &provenance,
+            publisher: publisher.as_ref(),
+        },
+    )
 }
 
 /// The npm keys that verify packages of registry `reg`: the user's file, the pinned keys for

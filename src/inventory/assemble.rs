@@ -268,7 +268,7 @@ fn folder_name(link_names: &HashMap<&str, &str>, target: &Entry, folder: &str) -
 
 /// The origin a `resolved` value names, or `None` for a registry package (no `resolved`, or a
 /// registry tarball URL `…/NAME/-/NAME-VERSION.tgz`).
-fn source_origin(resolved: &str) -> Option<Origin> {
+pub(crate) fn source_origin(resolved: &str) -> Option<Origin> {
     if resolved.is_empty() {
         return None;
     }
@@ -461,6 +461,7 @@ impl Acc {
                 peer: true,
                 resolved: None,
                 has_install_script: false,
+                patched: false,
                 findings: Vec::new(),
             },
             aliased_only: true,

@@ -2,17 +2,27 @@
 //!
 //! [`load`] takes a project directory, a lockfile or a `node_modules` directory. In a project
 //! directory the first present of `npm-shrinkwrap.json`, `package-lock.json`,
-//! `node_modules/.package-lock.json` and a `node_modules` walk is used; another package
-//! manager's lockfile beside an npm one is ambiguous (the user passes the file). From a
+//! `node_modules/.package-lock.json` and a `node_modules` walk is used; `yarn.lock`,
+//! `pnpm-lock.yaml` and `bun.lock` are read when they are the only lockfile; two package
+//! managers' lockfiles together are ambiguous (the user passes the file). `bun.lockb` (binary)
+//! is not read. From a
 //! workspace folder without its own lockfile, the root project is found as npm does and the
 //! inventory is limited to that workspace.
 
 mod assemble;
+mod bun;
+pub mod bunfig;
+mod flat;
+pub use flat::entry_lines;
 pub mod integrity;
 mod model;
 mod names;
 mod node_modules;
 mod package_lock;
+mod pnpm;
+mod yaml;
+mod yarn;
+pub mod yarnrc;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -152,18 +162,36 @@ fn kind_of_file(path: &Path) -> Result<InventoryKind, InventoryError> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    if OTHER_LOCKFILES.contains(&name.as_str()) {
-        return Err(InventoryError::new(
-            path,
-            InventoryErrorKind::Unsupported,
-            format!("{name} is not supported yet (npm lockfiles and node_modules only)"),
-        ));
-    }
     Ok(match name.as_str() {
         "npm-shrinkwrap.json" => InventoryKind::NpmShrinkwrap,
         ".package-lock.json" => InventoryKind::HiddenLockfile,
-        _ => InventoryKind::PackageLock,
+        n if n.ends_with("bun.lockb") => return Err(bun_lockb(path)),
+        _ => match other_kind(&name) {
+            Some(kind) => kind,
+            None => InventoryKind::PackageLock,
+        },
     })
+}
+
+/// The kind of another package manager's lockfile, by file name (a passed file may carry a
+/// prefix, as in `ci__yarn.lock`).
+fn other_kind(name: &str) -> Option<InventoryKind> {
+    [
+        ("yarn.lock", InventoryKind::YarnLock),
+        ("pnpm-lock.yaml", InventoryKind::PnpmLock),
+        ("bun.lock", InventoryKind::BunLock),
+    ]
+    .into_iter()
+    .find(|(suffix, _)| name.ends_with(suffix))
+    .map(|(_, kind)| kind)
+}
+
+fn bun_lockb(path: &Path) -> InventoryError {
+    InventoryError::new(
+        path,
+        InventoryErrorKind::Unsupported,
+        "bun.lockb (bun's binary lockfile) is not supported; run `bun install --save-text-lockfile` to write bun.lock and pass that",
+    )
 }
 
 fn load_project(dir: &Path, opts: &InventoryOptions) -> Result<Inventory, InventoryError> {
@@ -195,11 +223,11 @@ fn load_project(dir: &Path, opts: &InventoryOptions) -> Result<Inventory, Invent
         ));
     }
     if let Some(other) = others.first() {
-        return Err(InventoryError::new(
-            &dir.join(other),
-            InventoryErrorKind::Unsupported,
-            format!("{other} is not supported yet (npm lockfiles and node_modules only)"),
-        ));
+        let path = dir.join(other);
+        return match other_kind(other) {
+            Some(kind) => load_lockfile(&path, kind, opts, None),
+            None => Err(bun_lockb(&path)),
+        };
     }
     if shrinkwrap.is_file() {
         return load_lockfile(&shrinkwrap, InventoryKind::NpmShrinkwrap, opts, None);
@@ -263,6 +291,12 @@ fn load_lockfile(
     workspace: Option<String>,
 ) -> Result<Inventory, InventoryError> {
     let parse_err = |problem: String| InventoryError::new(path, InventoryErrorKind::Parse, problem);
+    if matches!(
+        kind,
+        InventoryKind::YarnLock | InventoryKind::PnpmLock | InventoryKind::BunLock
+    ) {
+        return load_other_lockfile(path, kind, opts);
+    }
     let bytes = read_capped(path, MAX_LOCKFILE_BYTES)?;
     crate::util::json::check_depth(&bytes, MAX_JSON_DEPTH).map_err(parse_err)?;
     let doc: serde_json::Value =
@@ -298,6 +332,76 @@ fn load_lockfile(
             kind,
             path: path.to_path_buf(),
             workspace,
+        },
+        true,
+        packages,
+        Vec::new(),
+        counts,
+    )
+}
+
+/// yarn, pnpm and bun lockfiles: one entry per locked package, no installed locations.
+fn load_other_lockfile(
+    path: &Path,
+    kind: InventoryKind,
+    opts: &InventoryOptions,
+) -> Result<Inventory, InventoryError> {
+    let parse_err = |problem: String| InventoryError::new(path, InventoryErrorKind::Parse, problem);
+    let usage = |what: &str| {
+        InventoryError::new(
+            path,
+            InventoryErrorKind::Usage,
+            format!("{what} is only supported with npm lockfiles and node_modules; run from the project root without it"),
+        )
+    };
+    // TODO(partial): these formats record no installed locations, so workspace selection is
+    // not applied to them; yarn and bun record no dependency types, so --omit is pnpm only.
+    if !opts.workspaces.is_empty() {
+        return Err(usage("--workspace (or running inside a workspace folder)"));
+    }
+    if opts.omit != Omit::default() && kind != InventoryKind::PnpmLock {
+        return Err(usage("--omit (with yarn.lock or bun.lock)"));
+    }
+    let bytes = read_capped(path, MAX_LOCKFILE_BYTES)?;
+    let text = String::from_utf8(bytes).map_err(|_| parse_err("not UTF-8".into()))?;
+    let mut opts = opts.clone();
+    let locked = match kind {
+        InventoryKind::YarnLock => {
+            let locked = yarn::read(&text).map_err(parse_err)?;
+            // Only berry reads `.yarnrc.yml`; classic yarn reads `.npmrc` like npm.
+            if yarn::is_berry(&text) {
+                opts.registries = yarnrc::registries(parent_dir(path), &opts.registries)?;
+            }
+            locked
+        }
+        InventoryKind::PnpmLock => pnpm::read(&text).map_err(parse_err)?,
+        _ => {
+            let locked = bun::read(&text, MAX_JSON_DEPTH).map_err(parse_err)?;
+            opts.registries = bunfig::registries(parent_dir(path), &opts.registries)?;
+            locked
+        }
+    };
+    check_entries(locked.len(), MAX_ENTRIES).map_err(parse_err)?;
+    let read = locked.len();
+    let kept: Vec<flat::Locked> = locked
+        .into_iter()
+        .filter(|l| {
+            let flags = Flags {
+                dev: l.dev,
+                optional: l.optional,
+                ..Flags::default()
+            };
+            !opts.omit.excludes(&flags)
+        })
+        .collect();
+    let (packages, mut counts) = flat::assemble(&kept, &opts).map_err(parse_err)?;
+    counts.omitted = read - kept.len();
+    counts.entries = read;
+    finish(
+        InventorySource {
+            kind,
+            path: path.to_path_buf(),
+            workspace: None,
         },
         true,
         packages,

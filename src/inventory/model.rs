@@ -125,6 +125,9 @@ pub enum InventoryKind {
     PackageLock,
     HiddenLockfile,
     NodeModules,
+    YarnLock,
+    PnpmLock,
+    BunLock,
 }
 
 /// Where a package's bytes come from.
@@ -185,6 +188,10 @@ pub struct PackageRef {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved: Option<String>,
     pub has_install_script: bool,
+    /// The installed files are the registry package changed by a patch (yarn `patch:`, pnpm
+    /// `patchedDependencies`): the registry package is what is verified.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub patched: bool,
     pub findings: Vec<Finding>,
 }
 

@@ -5,6 +5,7 @@
 //! - [`history`]: the engine (decision table in `docs/history.md`): [`history::evaluate`] for
 //!   one version, [`history::timeline`] for every version.
 
+pub mod config;
 pub mod evidence;
 pub mod facts;
 pub mod history;

@@ -174,15 +174,20 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
-/// The 1-based line of each `"node_modules/…": {` key of a package-lock / shrinkwrap / hidden
-/// lockfile (the `packages` map of lockfile v2/v3). First occurrence wins.
-// TODO(partial): yarn/pnpm/bun lockfiles (on main, `crate::inventory::entry_lines`) should be
-// looked up through that function once this branch meets main; until then they fall back to
-// the first line naming the package.
-pub fn lockfile_key_lines(kind: InventoryKind, text: &str) -> HashMap<&str, usize> {
+/// The 1-based line of the key of each lockfile entry, by the key the inventory records as the
+/// package's path: the `"node_modules/…": {` keys of a package-lock / shrinkwrap / hidden
+/// lockfile (the `packages` map of lockfile v2/v3) here; yarn, pnpm and bun entries through
+/// [`crate::inventory::entry_lines`]. First occurrence wins.
+pub fn lockfile_key_lines(kind: InventoryKind, text: &str) -> HashMap<String, usize> {
     let mut out = HashMap::new();
-    if kind == InventoryKind::NodeModules {
-        return out;
+    match kind {
+        InventoryKind::NodeModules => return out,
+        InventoryKind::YarnLock | InventoryKind::PnpmLock | InventoryKind::BunLock => {
+            return crate::inventory::entry_lines(kind, text);
+        }
+        InventoryKind::PackageLock
+        | InventoryKind::NpmShrinkwrap
+        | InventoryKind::HiddenLockfile => {}
     }
     for (i, line) in text.lines().enumerate() {
         let Some(rest) = line.trim_start().strip_prefix('"') else {
@@ -196,7 +201,7 @@ pub fn lockfile_key_lines(kind: InventoryKind, text: &str) -> HashMap<&str, usiz
             .strip_prefix(':')
             .is_some_and(|r| r.trim_start().starts_with('{'));
         if is_object && (key.starts_with("node_modules/") || key.contains("/node_modules/")) {
-            out.entry(key).or_insert(i + 1);
+            out.entry(key.to_string()).or_insert(i + 1);
         }
     }
     out

@@ -24,6 +24,7 @@ fn pkg(name: &str, version: &str, origin: Origin) -> PackageRef {
         peer: false,
         resolved: None,
         has_install_script: false,
+        patched: false,
         findings: Vec::new(),
     }
 }

@@ -11,5 +11,7 @@ pub const NPM_KEYS: &str = include_str!("../../trust-roots/npm-keys.json");
 pub const TUF_ROOT: &str = include_str!("../../trust-roots/tuf-root.json");
 
 pub mod npm_keys;
+pub mod store;
 pub mod trusted_root;
+pub mod tuf;
 pub mod tuf_root;

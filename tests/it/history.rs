@@ -743,7 +743,7 @@ fn every_real_case_in_the_decision_table_is_tested() {
 // The command.
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+    crate::common::npm_provenance()
 }
 
 #[test]

@@ -4,7 +4,7 @@ use npm_provenance_testkit::corpus::corpus_dir;
 use npm_provenance_testkit::fixture_registry::FixtureRegistry;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const NUXT_PACKUMENT: &str = "provenance-action/npm-registry__metadata__nuxt.json";
 
@@ -13,7 +13,7 @@ fn nuxt_attestations(version: &str) -> String {
 }
 
 fn inspect(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+    crate::common::npm_provenance()
         .arg("inspect")
         .args(args)
         .output()
@@ -305,7 +305,7 @@ fn inspect_online(registry: &str, args: &[&str]) -> Output {
     let home = std::env::temp_dir().join(format!("npmprov-inspect-home-{}", std::process::id()));
     std::fs::create_dir_all(&home).unwrap();
     let cache = tempfile_dir("cache");
-    let out = Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+    let out = crate::common::npm_provenance()
         .arg("inspect")
         .args(args)
         .args([
@@ -509,4 +509,65 @@ fn user_key_files_are_reported_as_such() {
         .contains("trust-roots update"));
     assert_eq!(doc["evidence"]["publish_attestation"]["status"], "invalid");
     assert_eq!(doc["evidence"]["provenance"]["status"], "verified");
+}
+
+/// `inspect` shows the history engine's timeline around the version: the releases on each
+/// side, with the findings each would get if installed (issue 8).
+#[test]
+fn timeline_around_the_version_from_a_full_packument() {
+    let Some(dir) = corpus_dir("timeline_around_the_version_from_a_full_packument") else {
+        return;
+    };
+    let packument = path(&dir, NUXT_PACKUMENT);
+    let out = inspect(&["nuxt@4.0.0-alpha.1", "--json", "--packument", &packument]);
+    let doc = json(&out);
+    let timeline = doc["timeline"].as_array().expect("a timeline");
+    let versions: Vec<&str> = timeline
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    // Three releases on each side, in time order (3.x and 4.0 prereleases interleave).
+    assert_eq!(
+        versions,
+        [
+            "3.17.3",
+            "4.0.0-0",
+            "3.17.4",
+            "4.0.0-alpha.1",
+            "3.17.5",
+            "4.0.0-alpha.2",
+            "4.0.0-alpha.3"
+        ]
+    );
+    let me = &timeline[3];
+    assert_eq!(me["class"], "token");
+    // A token prerelease by the same maintainer after a provenance prerelease: info only.
+    let mine: Vec<(&str, &str)> = me["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["level"].as_str().unwrap()))
+        .collect();
+    assert!(mine.contains(&("provenance-downgrade", "info")), "{mine:?}");
+    assert!(mine.iter().all(|(_, level)| *level == "info"), "{mine:?}");
+
+    let text = inspect(&["nuxt@4.0.0-alpha.1", "--packument", &packument]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("timeline around 4.0.0-alpha.1"), "{text}");
+    assert!(text.contains("4.0.0-alpha.2"), "{text}");
+}
+
+/// Without a full packument there is no timeline, and the JSON has no `timeline` key.
+#[test]
+fn no_timeline_without_a_packument() {
+    let Some(dir) = corpus_dir("no_timeline_without_a_packument") else {
+        return;
+    };
+    let out = inspect(&[
+        "nuxt@4.1.2",
+        "--json",
+        "--attestations",
+        &path(&dir, &nuxt_attestations("4.1.2")),
+    ]);
+    assert!(json(&out).get("timeline").is_none());
 }

@@ -553,8 +553,9 @@ fn two_package_managers_are_ambiguous() {
     // Passing the file resolves it.
     let inv = load(&s.0.join("package-lock.json"), &opts()).unwrap();
     assert_eq!(inv.source.kind, InventoryKind::PackageLock);
+    // The pnpm lockfile alone is read (it has no packages here).
     let e = load(&s.0.join("pnpm-lock.yaml"), &opts()).unwrap_err();
-    assert_eq!(e.kind, InventoryErrorKind::Unsupported);
+    assert_eq!(e.kind, InventoryErrorKind::Empty);
 }
 
 #[test]

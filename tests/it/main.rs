@@ -3,18 +3,22 @@
 
 mod checkpoint;
 mod cli;
+mod common;
 mod corpus_bundles;
 mod fixture_faults;
 mod history;
 mod inspect;
 mod inventory;
+mod lockfiles;
 mod npm_version;
+mod policy_file;
 mod registry;
 mod registry_signatures;
 mod report_ci;
 mod tamper;
 mod testpki;
 mod trust;
+mod tuf;
 mod verify_bundle;
 mod verify_cmd;
 mod verify_e2e;

@@ -244,6 +244,7 @@ fn evil_report() -> Report {
         peer: false,
         resolved: None,
         has_install_script: false,
+        patched: false,
         findings: Vec::new(),
     };
     p.findings.push(Finding::new(
@@ -408,5 +409,89 @@ fn findings_doc_has_every_rule_anchor() {
         d[..1].make_ascii_uppercase();
         assert!(body.contains(&d), "{}: {d}", c.code);
         assert!(sarif::help_uri(c.code).ends_with(&format!("docs/findings.md#{}", c.code)));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locations on the real corpus lockfiles (every format)
+
+/// Every package of each real corpus lockfile is located at a line of that lockfile that names
+/// it (installed or real name), and the SARIF log over all of them is schema-valid.
+#[test]
+fn corpus_lockfiles_locate_every_package_at_a_line_naming_it() {
+    use npm_provenance::inventory::{self, InventoryOptions};
+    let Some(dir) = npm_provenance_testkit::corpus::corpus_dir("report_ci corpus") else {
+        return;
+    };
+    for (lock, kind) in [
+        (
+            "lockfiles/npm-v3-sigstore-js-1063pkgs/package-lock.json",
+            InventoryKind::PackageLock,
+        ),
+        (
+            "lockfiles/npm-v2-pdfjs-1673pkgs/package-lock.json",
+            InventoryKind::PackageLock,
+        ),
+        (
+            "lockfiles/yarn-v1-excalidraw/yarn.lock",
+            InventoryKind::YarnLock,
+        ),
+        (
+            "lockfiles/yarn-berry-prettier/yarn.lock",
+            InventoryKind::YarnLock,
+        ),
+        (
+            "lockfiles/pnpm-v9-vite/pnpm-lock.yaml",
+            InventoryKind::PnpmLock,
+        ),
+        (
+            "lockfiles/pnpm-v9-vuejs-core/pnpm-lock.yaml",
+            InventoryKind::PnpmLock,
+        ),
+    ] {
+        let path = dir.join(lock);
+        let inv = inventory::load(&path, &InventoryOptions::default())
+            .unwrap_or_else(|e| panic!("{lock}: {e}"));
+        assert_eq!(inv.source.kind, kind, "{lock}");
+        let packages: Vec<PackageReport> = inv
+            .packages
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                p.findings
+                    .push(Finding::new("provenance-missing", "located"));
+                PackageReport::not_fetched(&p)
+            })
+            .collect();
+        let report = Report::build(&inv, packages, Vec::new(), LevelOptions::default());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let loc = Locations::from_text(&report, "lock".into(), &text);
+        let mut not_at_line_1 = 0;
+        for p in &report.packages {
+            let l = loc.package(p);
+            assert!(l.line >= 1 && l.line <= lines.len(), "{lock}: {}", p.name);
+            let line = lines[l.line - 1];
+            assert!(
+                line.contains(&p.name) || line.contains(p.registry_name()),
+                "{lock}: line {} {line:?} does not name {}",
+                l.line,
+                p.name
+            );
+            not_at_line_1 += usize::from(l.line > 1);
+        }
+        assert_eq!(not_at_line_1, report.packages.len(), "{lock}");
+        let log: Value = serde_json::from_str(&sarif::render(&report, &loc).unwrap()).unwrap();
+        let errors = schema_errors(&log);
+        assert!(
+            errors.is_empty(),
+            "{lock}: {:?}",
+            &errors[..errors.len().min(5)]
+        );
+        assert_eq!(
+            log["runs"][0]["results"].as_array().unwrap().len(),
+            report.all_findings().count(),
+            "{lock}"
+        );
     }
 }

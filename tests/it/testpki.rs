@@ -357,3 +357,61 @@ fn a_root_with_a_duplicated_log_is_refused_at_the_trust_root_step() {
     )
     .contains("SigstoreTrust"));
 }
+
+/// The npm layer's publish rules on a minted response: the npm key must be valid for
+/// `npm:attestations` at the signed time.
+fn publish_status(window: KeyWindow) -> npm_provenance::verify::evidence::Check {
+    use npm_provenance::verify::npm::{
+        verify_version, AttestationsInput, VerifyContext, VersionInput,
+    };
+    use sha2::Digest;
+    let ts = TestSigstore::new(SEED);
+    let id = Identity::github_actions(
+        "acme/widget",
+        ".github/workflows/release.yml",
+        "refs/heads/main",
+    );
+    let body =
+        serde_json::to_vec(&ts.npm_attestations("widget", "1.2.3", TARBALL, &id, T)).unwrap();
+    let trust = SigstoreTrust::from_json(&ts.trusted_root_json()).unwrap();
+    let npm_keys = keys(&ts, window);
+    let input = VersionInput {
+        name: "widget",
+        version: "1.2.3",
+        expected_integrity: None,
+        tarball_sha512: Some(sha2::Sha512::digest(TARBALL).into()),
+        packument_version: None,
+        packument_time: None,
+        attestations: AttestationsInput::Body(&body),
+    };
+    let ev = verify_version(
+        &input,
+        &VerifyContext {
+            sigstore: &trust,
+            npm_keys: &npm_keys,
+        },
+    );
+    ev.publish_attestation
+}
+
+#[test]
+fn publish_attestation_needs_the_npm_key_valid_at_the_signed_time() {
+    use npm_provenance::verify::evidence::Status;
+    let inside = publish_status(KeyWindow {
+        start: T - 86_400,
+        end: None,
+    });
+    assert_eq!(inside.status, Status::Verified, "{:?}", inside.reason);
+    let expired = publish_status(KeyWindow {
+        start: T - 2 * 86_400,
+        end: Some(T - 86_400),
+    });
+    assert_eq!(expired.status, Status::Invalid, "{:?}", expired.reason);
+    assert!(expired.reason.unwrap_or_default().contains("not valid"));
+    let not_yet = publish_status(KeyWindow {
+        start: T + 86_400,
+        end: None,
+    });
+    assert_eq!(not_yet.status, Status::Invalid, "{:?}", not_yet.reason);
+    assert!(not_yet.reason.unwrap_or_default().contains("not valid"));
+}

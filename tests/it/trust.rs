@@ -4,7 +4,7 @@ use npm_provenance::trust;
 use npm_provenance_testkit::corpus::{corpus_file, repo_root};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const JL3B: &str = "SHA256:jl3bwswu80PjjokCgh0o2w5c2U4LhQAE57gj9cz1kzA";
 const DHQ8: &str = "SHA256:DhQ8wR5APBvFHLF/+Tc+AYvPOdTpcIDqOhxsBHRwC7U";
@@ -12,7 +12,7 @@ const REKOR_V1_LOG_ID: &str = "wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=";
 const REKOR_V2_LOG_ID: &str = "zxGZFVvd0FEmjR8WrFwMdcAJ9vtaY/QXf44Y1wUeP6A=";
 
 fn show(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+    crate::common::npm_provenance()
         .args(["trust-roots", "show"])
         .args(args)
         .output()

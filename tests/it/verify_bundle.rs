@@ -573,7 +573,7 @@ fn python_and_gh_negatives_fail_at_their_step() {
 // The command line.
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_npm-provenance"))
+    crate::common::npm_provenance()
 }
 
 fn run(args: &[&str]) -> (i32, String, String) {

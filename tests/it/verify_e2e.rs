@@ -870,3 +870,126 @@ fn history_engine_joins_by_default() {
         .iter()
         .all(|(c, _)| c != "provenance-downgrade" && c != "publisher-changed"));
 }
+
+/// The policy file (`npm-provenance.toml` in the project, or `--policy`): levels, `allow`
+/// (counted in `summary.suppressed`), exclusions, and its end-of-run findings.
+#[test]
+fn policy_file_levels_and_exclusions() {
+    let w = World::new("policy");
+    let plain = Pkg::new("plain", "1.0.0");
+    let mut broken = Pkg::new("broken", "1.0.0");
+    broken.sig = Sig::Tampered;
+    let pkgs = [plain, broken];
+    w.publish(&pkgs);
+    let dir = w.project("policy", &pkgs);
+    let out = w.verify(&dir, &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        r#"
+[levels]
+"provenance-missing" = "allow"
+
+[[exclusion]]
+package = "broken@1.0.0"
+code = "registry-signature-invalid"
+reason = "test: known bad signature"
+
+[[exclusion]]
+package = "never-installed"
+reason = "test: matches nothing"
+"#,
+    )
+    .unwrap();
+    let out = w.verify(&dir, &["--json"]);
+    let doc = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{}", doc["findings"]);
+    assert_eq!(doc["summary"]["suppressed"], 3, "2 allowed + 1 excluded");
+    assert!(codes(package(&doc, "plain", "1.0.0")).is_empty());
+    // Still not verified: a policy drops findings, it never makes evidence verified.
+    assert_eq!(
+        package(&doc, "broken", "1.0.0")["registry_signature"]["status"],
+        "invalid"
+    );
+    assert_eq!(doc["summary"]["verified"], 1);
+    let run: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(run, ["policy-rule-unused"]);
+    // A broken policy file is exit 2 naming it.
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        "[levels]\nno-such-code = \"deny\"\n",
+    )
+    .unwrap();
+    let out = w.verify(&dir, &["--json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("npm-provenance.toml"));
+}
+
+/// `[[package]]` pins: the verified provenance identity must match; a package pinned to another
+/// repository, or without verified provenance, is `pin-mismatch` (deny).
+#[test]
+fn policy_pins_check_the_verified_identity() {
+    let w = World::new("pins");
+    let mut built = Pkg::new("built", "1.0.0");
+    built.att = Att::Full; // minted by example/project, .github/workflows/release.yml
+    let plain = Pkg::new("plain", "1.0.0");
+    let pkgs = [built, plain];
+    w.publish(&pkgs);
+    let dir = w.project("pins", &pkgs);
+    let policy = |repo: &str| {
+        format!(
+            "[[package]]\nname = \"built\"\nrepository = \"{repo}\"\n\n\
+             [[package]]\nname = \"plain\"\nrequire-provenance = true\n"
+        )
+    };
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        policy("https://github.com/example/project"),
+    )
+    .unwrap();
+    let doc = report(&w.verify(&dir, &["--json"]));
+    assert!(!has(
+        package(&doc, "built", "1.0.0"),
+        "pin-mismatch",
+        "deny"
+    ));
+    assert!(has(package(&doc, "plain", "1.0.0"), "pin-mismatch", "deny"));
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        policy("https://github.com/example/project-evil"),
+    )
+    .unwrap();
+    let out = w.verify(&dir, &["--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = report(&out);
+    assert!(has(package(&doc, "built", "1.0.0"), "pin-mismatch", "deny"));
+}
+
+/// `[defaults] fail-level` of the policy file applies unless `--fail-level` is given.
+#[test]
+fn policy_fail_level_yields_to_the_flag() {
+    let w = World::new("faillevel");
+    let mut p = Pkg::new("mismatched", "1.0.0");
+    p.sig = Sig::Good;
+    let pkgs = [p];
+    w.publish(&pkgs);
+    let dir = w.project("faillevel", &pkgs);
+    // provenance-missing is info: fails only at fail level info.
+    std::fs::write(
+        dir.join("npm-provenance.toml"),
+        "[defaults]\nfail-level = \"info\"\n",
+    )
+    .unwrap();
+    assert_eq!(w.verify(&dir, &["--json"]).status.code(), Some(1));
+    assert_eq!(
+        w.verify(&dir, &["--json", "--fail-level", "deny"])
+            .status
+            .code(),
+        Some(0)
+    );
+}

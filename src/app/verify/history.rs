@@ -104,7 +104,7 @@ fn verified_facts(p: &PackageReport) -> Option<VerifiedFacts> {
 
 /// The engine's view of a verified certificate identity. The workflow is rebuilt as the Build
 /// Config URI (`REPO/PATH@REF`) from the verified repository, caller workflow path and ref.
-fn build_identity(id: &Identity) -> Option<BuildIdentity> {
+pub(super) fn build_identity(id: &Identity) -> Option<BuildIdentity> {
     let repository = id.source_repository_uri.clone()?;
     let path = id.workflow_path.as_deref()?;
     let workflow = match &id.git_ref {

@@ -19,6 +19,7 @@ pub mod rekor;
 pub mod seed;
 pub mod sigstore;
 pub mod tamper;
+pub mod tuf_server;
 
 pub use bundle::{BodyMode, BundleVersion, ChainMode, Content, MintSpec, Minted, SignerSpec};
 pub use npm::KeyWindow;

@@ -320,7 +320,8 @@ pub fn cases() -> Vec<Case> {
     );
     add(
         "inclusion-proof-tree-size-changed",
-        Some("inclusion-proof"),
+        // The checkpoint is the proof's signed tree head: the mismatch shows there first.
+        Some("checkpoint"),
         &v03,
         &|b: &mut Value| {
             // The entry becomes the last leaf: the audit path no longer fits.
@@ -348,7 +349,8 @@ pub fn cases() -> Vec<Case> {
     );
     add(
         "inclusion-proof-root-hash-changed",
-        Some("inclusion-proof"),
+        // The checkpoint is the proof's signed tree head: the mismatch shows there first.
+        Some("checkpoint"),
         &v03,
         &|b: &mut Value| {
             b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["rootHash"] =

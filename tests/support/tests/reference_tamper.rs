@@ -128,7 +128,8 @@ fn reference_rejects_every_case_it_checks() {
             "sct" => &["signed certificate timestamp"],
             "signed-entry-timestamp" => &["inclusion promise"],
             "inclusion-proof" => &["inclusion proof"],
-            "checkpoint" => &["checkpoint"],
+            // sigstore-verify finds a changed tree size through the proof instead.
+            "checkpoint" => &["checkpoint", "proof hashes"],
             "tlog-body" => &["log entry does not match"],
             "signature" => &[
                 "signature",
@@ -195,12 +196,4 @@ fn regex_helper_is_anchored() {
     assert!(regex_full_match(r"a\.b(c|d).*", "a.bdxyz"));
     assert!(!regex_full_match(r"a\.b", "a.bc"));
     assert!(!regex_full_match(r"a\.b", "axb"));
-}
-
-#[test]
-#[ignore = "diagnostic: prints each case's reference error"]
-fn print_reference_errors() {
-    for c in cases() {
-        println!("{:45} {:?} => {:?}", c.name, c.step, run(&c));
-    }
 }
