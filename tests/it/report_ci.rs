@@ -495,3 +495,44 @@ fn corpus_lockfiles_locate_every_package_at_a_line_naming_it() {
         );
     }
 }
+
+/// In `node_modules` mode a package's findings point at its own `package.json`, at the line of
+/// its `"name"`, relative to the source root.
+#[test]
+fn node_modules_mode_points_at_package_json() {
+    use npm_provenance::inventory::{self, InventoryOptions};
+    let project = tmp("nm-project");
+    let a = project.join("node_modules/a");
+    let b = project.join("node_modules/@s/b");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    std::fs::write(
+        a.join("package.json"),
+        "{\n  \"version\": \"1.0.0\",\n  \"name\": \"a\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        b.join("package.json"),
+        "{\n  \"name\": \"@s/b\",\n  \"version\": \"2.0.0\"\n}\n",
+    )
+    .unwrap();
+    let inv = inventory::load(&project.join("node_modules"), &InventoryOptions::default()).unwrap();
+    assert_eq!(inv.source.kind, InventoryKind::NodeModules);
+    let packages = inv
+        .packages
+        .iter()
+        .map(PackageReport::not_fetched)
+        .collect();
+    let report = Report::build(&inv, packages, Vec::new(), LevelOptions::default());
+    let loc = Locations::load(&report, &project);
+    let find = |n: &str| {
+        let p = report.packages.iter().find(|p| p.name == n).unwrap();
+        loc.package(p)
+    };
+    assert_eq!(find("a").path, "node_modules/a/package.json");
+    assert_eq!(find("a").line, 3);
+    assert_eq!(find("@s/b").path, "node_modules/@s/b/package.json");
+    assert_eq!(find("@s/b").line, 2);
+    assert_eq!(loc.run().path, "node_modules");
+    std::fs::remove_dir_all(&project).unwrap();
+}
