@@ -61,6 +61,8 @@ struct Config {
     now: jiff::Timestamp,
     /// `--policy FILE`, else `npm-provenance.toml` in the project, else the empty policy.
     policy: Policy,
+    /// `trust-root-stale` for the trust material in use (run level).
+    trust_findings: Vec<Finding>,
 }
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
@@ -161,17 +163,20 @@ fn config(
             e.to_string(),
         )
     })?;
-    let user_keys = match &args.trust.npm_keys {
-        Some(_) => Some(super::trust_roots::load_npm_keys(&args.trust)?),
-        None => None,
+    // `--npm-keys` pins every registry's keys; otherwise the pinned keys (a stored TUF update,
+    // else the embedded ones) serve the public registry.
+    let loaded_keys = super::trust_roots::load_npm_keys(&args.trust)?;
+    let (user_keys, pinned_keys) = match &args.trust.npm_keys {
+        Some(_) => (Some(loaded_keys.clone()), loaded_keys),
+        None => (None, loaded_keys),
     };
-    let pinned_keys =
-        NpmKeys::embedded().map_err(|e| AppError::parse("<embedded npm-keys.json>", e.0))?;
     let stderr_tty = std::io::stderr().is_terminal();
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let now = super::danger_now(&args.output)?.unwrap_or_else(jiff::Timestamp::now);
+    let trust_findings = super::trust_roots::stale_findings(&args.trust, now)?;
     Ok(Config {
+        trust_findings,
         policy,
         history: !args.no_history,
         now,
@@ -261,6 +266,7 @@ fn verify_inventory(
     );
 
     let mut run_findings = inventory.findings.clone();
+    run_findings.extend(config.trust_findings.iter().cloned());
     run_findings.extend(plan::metadata_stripped(&plan, &fetched));
     let (mut packages, per_registry) = verify_packages(config, inventory, &plan, &fetched);
     if config.history {

@@ -651,10 +651,20 @@ fn real_nuxt_data_verifies_with_production_trust() {
         "--cache-dir".into(),
         dir.join("cache").display().to_string(),
         "--json".into(),
+        // Pinned "now": the embedded trust material is then years old (trust-root-stale).
+        "--danger-now".into(),
+        "2030-01-01T00:00:00Z".into(),
     ]);
     let doc = report(&out);
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    let run_codes: Vec<(&str, &str)> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["code"].as_str().unwrap(), f["level"].as_str().unwrap()))
+        .collect();
+    assert_eq!(run_codes, [("trust-root-stale", "warn")]);
     for v in ["4.1.2", "3.13.0"] {
         let p = package(&doc, "nuxt", v);
         assert_eq!(p["registry_signature"]["status"], "verified", "{v}: {p:#}");
