@@ -26,8 +26,9 @@ use crate::registry::public::is_public_npm;
 use crate::registry::redact::redact_url;
 use crate::registry::setup::{setup, RegistrySetup};
 use crate::registry::{ConfigInputs, FetchFailure};
+use crate::report::locate::Locations;
 use crate::report::text::TextOptions;
-use crate::report::{json, text, LevelOptions, PackageReport, Report};
+use crate::report::{github, json, sarif, text, LevelOptions, PackageReport, Report};
 use crate::trust::npm_keys::{KeySource, NpmKeys};
 use crate::util::escape_text;
 use crate::verify::evidence::Status;
@@ -66,12 +67,6 @@ struct Config {
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
     let format = args.output.format();
-    if !matches!(format, Format::Text | Format::Json) {
-        return Err(AppError::Usage(
-            "verify supports --format text or json in this build (sarif and github come later)"
-                .into(),
-        ));
-    }
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let registry = setup(
         &args.registry,
@@ -94,7 +89,8 @@ pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
         Format::Json => json::render(&report)
             .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?
             .into_bytes(),
-        _ => text::render(
+        Format::Sarif | Format::Github => ci_report(config.format, &report)?,
+        Format::Text => text::render(
             &report,
             TextOptions {
                 color: config.color && args.output.output.is_none(),
@@ -109,6 +105,25 @@ pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
     } else {
         exit::CLEAN
     })
+}
+
+/// SARIF or GitHub output, located relative to the current directory (`%SRCROOT%`, the
+/// checkout in CI); for GitHub also the step summary when `$GITHUB_STEP_SUMMARY` is set.
+fn ci_report(format: Format, report: &Report) -> Result<Vec<u8>, AppError> {
+    let root = std::env::current_dir().unwrap_or_default();
+    let locations = Locations::load(report, &root);
+    if format == Format::Sarif {
+        return Ok(sarif::render(report, &locations)
+            .map_err(|e| AppError::Usage(format!("cannot render SARIF: {e}")))?
+            .into_bytes());
+    }
+    if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+        let path = PathBuf::from(path);
+        let md = github::step_summary(report, &locations);
+        github::append_step_summary(&path, &md)
+            .map_err(|source| AppError::Write { path, source })?;
+    }
+    Ok(github::render(report, &locations).into_bytes())
 }
 
 fn config(

@@ -1,5 +1,6 @@
 //! Reports: one model ([`Report`]) built once from the inventory and the per-package evidence,
-//! and renderers ([`json`], [`text`]) that only read it.
+//! and renderers ([`json`], [`text`], [`sarif`], [`github`]) that only read it; [`locate`]
+//! points findings at lockfile lines for the CI formats.
 //!
 //! The JSON form is the contract `npm-provenance/report/v1` (documented in `docs/report.md`):
 //! within v1 fields and enum values are only added; lists are sorted; the only times are signed
@@ -7,7 +8,10 @@
 //! policy file are applied by [`Report::build`], and the exit code is read from the model by
 //! [`Report::fails_at`].
 
+pub mod github;
 pub mod json;
+pub mod locate;
+pub mod sarif;
 pub mod text;
 
 use crate::findings::{Finding, Level};

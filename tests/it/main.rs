@@ -14,6 +14,7 @@ mod npm_version;
 mod policy_file;
 mod registry;
 mod registry_signatures;
+mod report_ci;
 mod tamper;
 mod testpki;
 mod trust;

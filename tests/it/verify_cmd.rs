@@ -58,7 +58,6 @@ fn bad_flags_are_exit_2_with_an_error_document() {
             "error",
             "--json",
         ][..],
-        &["verify", "testdata/demo/clean", "--format", "sarif"],
         &["verify", "testdata/demo/clean", "--omit", "prod", "--json"],
         &[
             "verify",
