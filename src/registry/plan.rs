@@ -4,8 +4,9 @@
 //! `registry-metadata-stripped` finding for registries that serve no signatures at all.
 //!
 //! The packument is read here only through a lean private view (`dist.signatures` present,
-//! `dist.attestations.url`, `_npmUser` present); the npm layer owns the real wire types.
-//! TODO(partial): switch to the npm layer's packument types once they land.
+//! `dist.attestations.url`, `_npmUser` present) that skips every version not wanted while
+//! parsing, so a tens-of-MB packument is never held whole; the npm layer's wire types
+//! (`registry::packument`) verify the wanted versions afterwards.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
