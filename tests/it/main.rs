@@ -5,6 +5,7 @@ mod checkpoint;
 mod cli;
 mod corpus_bundles;
 mod fixture_faults;
+mod fuzz_seeds;
 mod history;
 mod inspect;
 mod inventory;
