@@ -3,8 +3,8 @@
 //! deterministic set of mutations of both, through `npm_provenance::fuzzing`. The assertion is
 //! that nothing panics (a panic fails the test and names the input).
 //!
-//! `FUZZ_SEED_MUTATIONS` (default 200) sets the mutations per target; raise it for a longer
-//! local run. A failing mutant is written to `target/fuzz-seed-failures/` for replay.
+//! `FUZZ_SEED_MUTATIONS` (default 500) sets the mutations per target and `FUZZ_SEED_RNG` the
+//! generator's seed; raise/change them for a longer local run. A failing mutant is written to `target/fuzz-seed-failures/` for replay.
 
 use npm_provenance::fuzzing::TARGETS;
 use npm_provenance_testkit::corpus::{corpus_dir, repo_root};
@@ -93,9 +93,13 @@ fn mutated_seeds_never_panic() {
     let per_target: usize = std::env::var("FUZZ_SEED_MUTATIONS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(200);
+        .unwrap_or(500);
+    let seed: u64 = std::env::var("FUZZ_SEED_RNG")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x9e37_79b9_7f4a_7c15);
     let corpus = corpus_dir("mutated_seeds_never_panic").map(|d| corpus_inputs(&d));
-    let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+    let mut rng = XorShift(seed | 1);
     for (name, f) in TARGETS {
         let mut pool = committed_seeds(name);
         if let Some(extra) = corpus.as_ref().and_then(|c| c.get(name)) {

@@ -4,6 +4,7 @@
 mod checkpoint;
 mod cli;
 mod corpus_bundles;
+mod crash_safety;
 mod fixture_faults;
 mod fuzz_seeds;
 mod history;
