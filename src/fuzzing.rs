@@ -26,8 +26,11 @@ use crate::trust::tuf_root::TufRootInfo;
 use crate::verify::registry_signature::{verify_registry_signature, PublishTime, TimeSource};
 use crate::verify::{self, ArtifactRef, FulcioIdentity, SanKind, SignerPolicy, SigstoreTrust};
 
+/// A fuzzing entry point.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name: the fuzz targets and the seed folders use these names.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("attestations", attestations),
     ("bun_lock", bun_lock),
     ("bundle", bundle),
