@@ -203,10 +203,10 @@ pub fn policy(data: &[u8]) {
 }
 
 /// A checkpoint signed-note that `template_bundle` carries unless one is given.
-const GOOD_CHECKPOINT: &str = "rekor.sigstore.dev - 1193050959916656506\n18080963\nfM8KxP/V5eJtk7Dsf1sQAGWiC/L3QYumuzrRdhTc6Qc=\n\n\u{2014} rekor.sigstore.dev wNI9ajBEAiBSSvf+ycholemEa7s9BZU1/y3ydkVbkeEESu61+iXtZQIgQmmlIGuzYrjIruUdMqYQCUzXOpQ34ldW2vD3gebXi40=\n";
+pub const GOOD_CHECKPOINT: &str = "rekor.sigstore.dev - 1193050959916656506\n18080963\nfM8KxP/V5eJtk7Dsf1sQAGWiC/L3QYumuzrRdhTc6Qc=\n\n\u{2014} rekor.sigstore.dev wNI9ajBEAiBSSvf+ycholemEa7s9BZU1/y3ydkVbkeEESu61+iXtZQIgQmmlIGuzYrjIruUdMqYQCUzXOpQ34ldW2vD3gebXi40=\n";
 
 /// base64 of `{"_type":"https://in-toto.io/Statement/v1","subject":[...],"predicateType":"x","predicate":{}}`.
-const GOOD_PAYLOAD_B64: &str = "eyJfdHlwZSI6Imh0dHBzOi8vaW4tdG90by5pby9TdGF0ZW1lbnQvdjEiLCJzdWJqZWN0IjpbeyJuYW1lIjoicGtnOm5wbS94QDEuMC4wIiwiZGlnZXN0Ijp7InNoYTUxMiI6IjAwIn19XSwicHJlZGljYXRlVHlwZSI6IngiLCJwcmVkaWNhdGUiOnt9fQ==";
+pub const GOOD_PAYLOAD_B64: &str = "eyJfdHlwZSI6Imh0dHBzOi8vaW4tdG90by5pby9TdGF0ZW1lbnQvdjEiLCJzdWJqZWN0IjpbeyJuYW1lIjoicGtnOm5wbS94QDEuMC4wIiwiZGlnZXN0Ijp7InNoYTUxMiI6IjAwIn19XSwicHJlZGljYXRlVHlwZSI6IngiLCJwcmVkaWNhdGUiOnt9fQ==";
 
 /// A structurally complete v0.2 bundle (synthetic: its signatures verify nothing) carrying
 /// `payload_b64` as the DSSE payload and `checkpoint` as the checkpoint note, so that the fuzzed

@@ -10,6 +10,7 @@ mod fuzz_seeds;
 mod history;
 mod inspect;
 mod inventory;
+mod limits;
 mod lockfiles;
 mod npm_version;
 mod policy_file;
