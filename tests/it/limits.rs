@@ -233,3 +233,39 @@ fn padded_text(text: &str, len: usize) -> Vec<u8> {
     out.push(b'\n');
     out
 }
+
+#[test]
+fn yarnrc_and_bunfig_size_at_and_beyond_the_cap() {
+    use npm_provenance::inventory::{bunfig, yarnrc, RegistryMap};
+    let dir = scratch("rc");
+    let base = RegistryMap::default();
+    type Read<'a> = &'a dyn Fn() -> Result<RegistryMap, npm_provenance::inventory::InventoryError>;
+    let cases: [(&str, &str, u64, Read); 2] = [
+        (
+            ".yarnrc.yml",
+            "npmRegistryServer: \"https://registry.example/\"\n",
+            yarnrc::MAX_YARNRC_BYTES,
+            &|| yarnrc::registries(&dir, &base),
+        ),
+        (
+            "bunfig.toml",
+            "[install]\nregistry = \"https://registry.example/\"\n",
+            bunfig::MAX_BUNFIG_BYTES,
+            &|| bunfig::registries(&dir, &base),
+        ),
+    ];
+    for (file, text, cap, read) in cases {
+        let path = dir.join(file);
+        std::fs::write(&path, padded_text(text, cap as usize)).expect("write");
+        let map = read().unwrap_or_else(|e| panic!("{file} at the cap: {e}"));
+        assert_ne!(map, base, "{file}: the registry setting was read");
+        std::fs::write(&path, padded_text(text, cap as usize + 1)).expect("write");
+        let err = read().expect_err("beyond the cap");
+        assert!(
+            err.problem.contains(&format!("{cap}-byte cap")),
+            "{file}: {err}"
+        );
+        std::fs::remove_file(&path).expect("remove");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
