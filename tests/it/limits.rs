@@ -51,6 +51,10 @@ fn attestations_count_at_and_beyond_the_cap() {
         err.0.contains(&format!("cap of {MAX_ATTESTATIONS}")),
         "{err}"
     );
+    // A hit cap is told apart (reported as `metadata-too-large`), a malformed body is not.
+    assert!(err.is_cap());
+    let bad = AttestationsResponse::from_slice(b"{").expect_err("not JSON");
+    assert!(!bad.is_cap(), "{bad}");
 }
 
 #[test]
@@ -65,6 +69,7 @@ fn attestations_size_at_and_beyond_the_cap() {
             .contains(&format!("attestations cap of {MAX_ATTESTATIONS_BYTES}")),
         "{err}"
     );
+    assert!(err.is_cap());
 }
 
 #[test]
@@ -84,6 +89,7 @@ fn attestations_depth_at_and_beyond_the_cap() {
             .contains(&format!("cap of {MAX_ATTESTATIONS_DEPTH} levels")),
         "{err}"
     );
+    assert!(err.is_cap());
 }
 
 #[test]
