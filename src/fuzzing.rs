@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::inventory::{self, InventoryOptions};
 use crate::registry::attestations::AttestationsResponse;
+use crate::registry::cache::{Cache, CacheKey};
 use crate::registry::config::{ConfigInputs, RegistryConfig};
 use crate::registry::packument::Packument;
 use crate::trust::npm_keys::{KeySource, NpmKeys};
@@ -34,6 +35,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("attestations", attestations),
     ("bun_lock", bun_lock),
     ("bundle", bundle),
+    ("cache_entry", cache_entry),
     ("certificate", certificate),
     ("checkpoint", checkpoint),
     ("npm_keys", npm_keys),
@@ -188,6 +190,29 @@ pub fn npmrc(data: &[u8]) {
         let _ = cfg.registry_for("@scope/name");
         let url = cfg.default_registry.clone();
         let _ = cfg.auth_for(&url);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A cache entry file as found on disk (the cache directory is the user's, but a file in it
+/// may be truncated, stale or edited): it is served only when intact.
+pub fn cache_entry(data: &[u8]) {
+    let dir = scratch_dir();
+    let Ok(cache) = Cache::open(&dir, false) else {
+        return;
+    };
+    let Ok(url) = url::Url::parse("https://registry.example/pkg") else {
+        return;
+    };
+    let key = CacheKey::new(&url, "application/json", None);
+    let shard = dir.join("v1").join(&key.as_str()[..2]);
+    if std::fs::create_dir_all(&shard).is_ok()
+        && std::fs::write(shard.join(key.as_str()), data).is_ok()
+    {
+        if let Some(entry) = cache.get(&key) {
+            // Served only when the body matches its recorded length (and checksum).
+            assert_eq!(entry.meta.body_len, entry.body.len() as u64);
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
