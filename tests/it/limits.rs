@@ -275,3 +275,79 @@ fn yarnrc_and_bunfig_size_at_and_beyond_the_cap() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A cap hit in registry data is its own finding (`metadata-too-large`), not "invalid".
+#[test]
+fn capped_registry_data_is_reported_as_metadata_too_large() {
+    use npm_provenance::verify::npm::{
+        verify_version, AttestationsInput, VerifyContext, VersionInput,
+    };
+    use npm_provenance::verify::shape::MAX_TLOG_ENTRIES;
+    use npm_provenance::verify::SigstoreTrust;
+    use sha2::{Digest, Sha512};
+
+    let Some(dir) = npm_provenance_testkit::corpus::corpus_dir(
+        "capped_registry_data_is_reported_as_metadata_too_large",
+    ) else {
+        return;
+    };
+    let set = std::fs::read(dir.join("pacote/sigstore-fixtures/valid-attestations.json"))
+        .expect("corpus set");
+    let tarball =
+        std::fs::read(dir.join("npm-registry-tarballs/sigstore-0.4.0.tgz")).expect("tarball");
+    let trust = SigstoreTrust::from_json(npm_provenance::trust::PRODUCTION_TRUSTED_ROOT)
+        .expect("production root");
+    let keys = NpmKeys::embedded().expect("embedded keys");
+    let ctx = VerifyContext {
+        sigstore: &trust,
+        npm_keys: &keys,
+    };
+    let codes = |body: &[u8]| {
+        let input = VersionInput {
+            name: "sigstore",
+            version: "0.4.0",
+            expected_integrity: None,
+            tarball_sha512: Some(Sha512::digest(&tarball).into()),
+            packument_version: None,
+            packument_time: None,
+            attestations: AttestationsInput::Body(body),
+        };
+        let e = verify_version(&input, &ctx);
+        e.findings.iter().map(|f| f.code).collect::<Vec<_>>()
+    };
+    // As served: no cap is hit.
+    assert!(
+        !codes(&set).contains(&"metadata-too-large"),
+        "{:?}",
+        codes(&set)
+    );
+
+    // Every bundle with one tlog entry too many.
+    let mut doc: Value = serde_json::from_slice(&set).expect("json");
+    for a in doc["attestations"].as_array_mut().expect("array") {
+        let entries = &mut a["bundle"]["verificationMaterial"]["tlogEntries"];
+        let first = entries[0].clone();
+        *entries = Value::Array(
+            (0..=MAX_TLOG_ENTRIES)
+                .map(|i| {
+                    let mut e = first.clone();
+                    e["logIndex"] = json!(format!("{}", 1000 + i));
+                    e
+                })
+                .collect(),
+        );
+    }
+    let got = codes(&serde_json::to_vec(&doc).expect("json"));
+    assert!(got.contains(&"metadata-too-large"), "{got:?}");
+    assert!(
+        !got.iter().any(|c| c.ends_with("-invalid")),
+        "a cap hit is not a bad signature: {got:?}"
+    );
+
+    // A response with one attestation too many.
+    let mut doc: Value = serde_json::from_slice(&set).expect("json");
+    let first = doc["attestations"][0].clone();
+    doc["attestations"] = Value::Array(vec![first; MAX_ATTESTATIONS + 1]);
+    let got = codes(&serde_json::to_vec(&doc).expect("json"));
+    assert!(got.contains(&"metadata-too-large"), "{got:?}");
+}
