@@ -351,3 +351,59 @@ fn capped_registry_data_is_reported_as_metadata_too_large() {
     let got = codes(&serde_json::to_vec(&doc).expect("json"));
     assert!(got.contains(&"metadata-too-large"), "{got:?}");
 }
+
+#[test]
+fn registry_signatures_at_and_beyond_the_cap() {
+    use npm_provenance::verify::registry_signature::{
+        verify_registry_signature, PublishTime, RegistrySignature, RegistrySignatureFailure,
+        TimeSource, MAX_SIGNATURES,
+    };
+    let Some(dir) =
+        npm_provenance_testkit::corpus::corpus_dir("registry_signatures_at_and_beyond_the_cap")
+    else {
+        return;
+    };
+    let doc: Value = serde_json::from_slice(
+        &std::fs::read(dir.join("derived/registry-signatures.json")).expect("corpus file"),
+    )
+    .expect("json");
+    let e = doc["entries"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["verifies"] == "VALID"))
+        .expect("a valid entry");
+    let s = |k: &str| e[k].as_str().expect("field").to_owned();
+    let good = RegistrySignature {
+        keyid: s("keyid"),
+        sig: s("sig"),
+    };
+    let bad = RegistrySignature {
+        keyid: s("keyid"),
+        sig: "MEUCIQ==".into(),
+    };
+    let keys = NpmKeys::embedded().expect("embedded keys");
+    // Within the key's npm:signatures window (1999-01-01 → 2025-01-29).
+    let t = PublishTime::new(
+        "2022-06-01T00:00:00Z".parse().expect("time"),
+        TimeSource::RegistryUnsigned,
+    );
+    let run = |n: usize| {
+        // The good signature last: at the cap it is still looked at.
+        let mut sigs = vec![bad.clone(); n - 1];
+        sigs.push(good.clone());
+        verify_registry_signature(&s("name"), &s("version"), &s("integrity"), &sigs, &keys, &t)
+    };
+    run(MAX_SIGNATURES).expect("the good signature at the cap verifies");
+    let err = run(MAX_SIGNATURES + 1).expect_err("beyond the cap");
+    assert_eq!(
+        err,
+        RegistrySignatureFailure::TooMany {
+            count: MAX_SIGNATURES + 1
+        }
+    );
+    assert_eq!(err.finding().code, "metadata-too-large");
+    assert!(
+        err.to_string()
+            .contains(&format!("cap of {MAX_SIGNATURES}")),
+        "{err}"
+    );
+}
