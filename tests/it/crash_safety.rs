@@ -223,3 +223,50 @@ fn scratch(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&d).expect("scratch dir");
     d
 }
+
+/// Several writers of one file in one process (threads) and a reader: the reader only ever
+/// sees complete generations. (Each call has its own temporary file.)
+#[test]
+fn concurrent_write_atomic_calls_never_tear() {
+    let dir = scratch("threads");
+    let file = dir.join("npm-provenance.toml");
+    npm_provenance::util::write_atomic(&file, &generation_bytes(0)).expect("first write");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut reads = 0;
+            // Bounded even if a writer dies before `stop` is set: a failure never hangs.
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                let bytes = std::fs::read(&file).expect("the file is always there");
+                check_generation(&bytes).unwrap_or_else(|e| panic!("torn file: {e}"));
+                reads += 1;
+            }
+            reads
+        });
+        let writers: Vec<_> = (0..4u64)
+            .map(|w| {
+                let file = &file;
+                s.spawn(move || {
+                    for g in 0..8 {
+                        npm_provenance::util::write_atomic(file, &generation_bytes(w * 100 + g))
+                            .expect("write_atomic");
+                    }
+                })
+            })
+            .collect();
+        let results: Vec<_> = writers.into_iter().map(|w| w.join()).collect();
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let reads = reader.join().expect("reader");
+        for r in results {
+            r.expect("writer");
+        }
+        assert!(reads > 0);
+    });
+    assert_eq!(
+        leftover_temp_files(&dir),
+        0,
+        "a temporary file was left behind"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
