@@ -88,7 +88,7 @@ pub const CODES: &[CodeInfo] = &[
     c("inventory-drift", Level::Warn, "the installed version differs from the lockfile"),
     c("lockfile-integrity-missing", Level::Warn, "the lockfile does not pin the package's bytes"),
     c("lockfile-integrity-weak", Level::Warn, "the lockfile pins the package only with sha1"),
-    c("metadata-too-large", Level::Deny, "a registry response exceeded its size cap"),
+    c("metadata-too-large", Level::Deny, "a registry response exceeded its size cap (or a cap on its depth or counts)"),
     c("new-install-script-dependency", Level::Warn, "a new dependency whose resolved version has an install script"),
     c("node-modules-binds-no-bytes", Level::Warn, "the inventory came from node_modules, which records no integrity"),
     c("not-checked", Level::Warn, "a part of the evidence was not checked"),

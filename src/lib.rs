@@ -17,6 +17,8 @@ pub mod app;
 pub mod cli;
 pub mod error;
 pub mod findings;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod inventory;
 pub mod policy;
 pub mod registry;

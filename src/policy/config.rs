@@ -30,6 +30,10 @@ pub use identity::{identity_check, normalize_repository, Identity};
 /// The policy file's default name, looked up in the project directory.
 pub const FILE_NAME: &str = "npm-provenance.toml";
 
+/// Largest policy file read (bytes). Real policies are a few kB; a pin per package of a
+/// 10,000-package tree stays under 2 MB. Beyond this the file is refused, not parsed.
+pub const MAX_POLICY_BYTES: u64 = 4 * 1024 * 1024;
+
 /// A level a code can be set to: a [`Level`], or `allow` (the finding is dropped and counted as
 /// suppressed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -311,7 +315,7 @@ impl Policy {
 
     /// Reads and validates a policy file; every problem becomes one exit-2 error.
     pub fn load(path: &Path) -> Result<Policy, AppError> {
-        let text = std::fs::read_to_string(path).map_err(|e| AppError::read(path, e))?;
+        let text = read_policy_text(path)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let mut policy = Policy::parse(&text, base).map_err(|e| e.into_app_error(path))?;
         policy.path = Some(path.to_path_buf());
@@ -419,3 +423,23 @@ impl std::fmt::Display for PolicyErrors {
 }
 
 impl std::error::Error for PolicyErrors {}
+
+/// Reads the policy file as UTF-8, refusing one larger than [`MAX_POLICY_BYTES`].
+fn read_policy_text(path: &Path) -> Result<String, AppError> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| AppError::read(path, e))?;
+    let mut bytes = Vec::new();
+    file.take(MAX_POLICY_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| AppError::read(path, e))?;
+    if bytes.len() as u64 > MAX_POLICY_BYTES {
+        return Err(AppError::Parse {
+            path: path.to_path_buf(),
+            problem: format!("larger than the policy file cap of {MAX_POLICY_BYTES} bytes"),
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| AppError::Parse {
+        path: path.to_path_buf(),
+        problem: "not UTF-8".into(),
+    })
+}

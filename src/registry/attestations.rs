@@ -48,6 +48,13 @@ pub struct AttestationsResponse {
 #[error("{0}")]
 pub struct AttestationsError(pub String);
 
+impl AttestationsError {
+    /// Whether a cap (size, depth, count) was hit: every cap message here names "cap of".
+    pub fn is_cap(&self) -> bool {
+        self.0.contains("cap of")
+    }
+}
+
 impl AttestationsResponse {
     /// Parses a response body, enforcing the caps.
     pub fn from_slice(bytes: &[u8]) -> Result<AttestationsResponse, AttestationsError> {

@@ -15,6 +15,10 @@ use url::Url;
 /// The public npm registry, npm's built-in default.
 pub const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
 
+/// Largest `.npmrc` read (bytes). Real ones are a few hundred bytes, a few kB with inline CA
+/// certificates; beyond this the file is refused rather than parsed.
+pub const MAX_NPMRC_BYTES: u64 = 1024 * 1024;
+
 /// What the configuration is read from. Build it with [`ConfigInputs::from_process`] at the
 /// application edge, or by hand in tests.
 #[derive(Debug, Clone, Default)]
@@ -289,7 +293,7 @@ fn env_layer(env: &BTreeMap<String, String>) -> Result<Layer, ConfigError> {
 fn file_layer(path: &Path, env: &BTreeMap<String, String>) -> Result<Layer, ConfigError> {
     let origin = path.display().to_string();
     let mut l = Layer::new(origin.clone());
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_npmrc(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(l),
         Err(e) => {
@@ -606,6 +610,22 @@ fn parse_registry_url(v: &str, origin: &str) -> Result<Url, ConfigError> {
         });
     }
     Ok(url)
+}
+
+/// Reads an `.npmrc` as UTF-8, refusing one larger than [`MAX_NPMRC_BYTES`].
+fn read_npmrc(path: &Path) -> std::io::Result<String> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_NPMRC_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_NPMRC_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than the .npmrc cap of {MAX_NPMRC_BYTES} bytes"
+        )));
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "not UTF-8"))
 }
 
 #[cfg(test)]

@@ -213,6 +213,9 @@ fn check_registry_signature(
                 }
                 RegistrySignatureFailure::KeyExpired { .. } => (Status::Invalid, "key-expired"),
                 RegistrySignatureFailure::Invalid { .. } => (Status::Invalid, "signature-invalid"),
+                RegistrySignatureFailure::TooMany { .. } => {
+                    (Status::Unverifiable, "too-many-signatures")
+                }
             };
             // The reason is a stable token; the finding's message carries the detail.
             let mut c = Check::new(status, reason);

@@ -16,8 +16,8 @@ use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::Signature;
 use serde::{Deserialize, Serialize};
 
-/// The most signatures looked at for one version (npm serves one; the cap bounds work on a
-/// hostile packument).
+/// The most signatures accepted for one version (npm serves one; the cap bounds work on a
+/// hostile packument). More is `metadata-too-large`, and none of them is tried.
 pub const MAX_SIGNATURES: usize = 16;
 
 /// One `dist.signatures[]` entry as the registry serves it (subset; unknown fields ignored).
@@ -115,6 +115,9 @@ pub enum RegistrySignatureFailure {
     /// The signature is malformed or does not verify under the named key.
     #[error("signature by {keyid} is invalid: {reason}")]
     Invalid { keyid: KeyId, reason: String },
+    /// More signatures than [`MAX_SIGNATURES`]: none is looked at (a hostile packument).
+    #[error("{count} registry signatures, more than the cap of {MAX_SIGNATURES}")]
+    TooMany { count: usize },
 }
 
 impl RegistrySignatureFailure {
@@ -138,6 +141,7 @@ impl RegistrySignatureFailure {
             Self::NoPublishTime { .. } => {
                 Finding::new("unverifiable", format!("no-publish-time: {self}"))
             }
+            Self::TooMany { .. } => Finding::new("metadata-too-large", self.to_string()),
         }
     }
 
@@ -148,6 +152,7 @@ impl RegistrySignatureFailure {
             Self::NoPublishTime { .. } => 2,
             Self::KeyExpired { .. } => 3,
             Self::Invalid { .. } => 4,
+            Self::TooMany { .. } => 5,
         }
     }
 }
@@ -163,9 +168,15 @@ pub fn verify_registry_signature(
     keys: &NpmKeys,
     publish: &PublishTime,
 ) -> Result<VerifiedRegistrySignature, RegistrySignatureFailure> {
+    // Beyond the cap nothing is tried: the input is refused, as every other cap does.
+    if signatures.len() > MAX_SIGNATURES {
+        return Err(RegistrySignatureFailure::TooMany {
+            count: signatures.len(),
+        });
+    }
     let message = format!("{name}@{version}:{integrity}");
     let mut worst = RegistrySignatureFailure::Missing;
-    for sig in signatures.iter().take(MAX_SIGNATURES) {
+    for sig in signatures {
         match verify_one(message.as_bytes(), sig, keys, publish) {
             Ok(v) => return Ok(v),
             Err(f) if f.rank() > worst.rank() => worst = f,

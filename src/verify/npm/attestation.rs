@@ -102,8 +102,13 @@ pub(super) fn verify_attestations(
         AttestationsInput::Body(bytes) => match AttestationsResponse::from_slice(bytes) {
             Ok(r) => Some(r),
             Err(e) => {
+                let code = if e.is_cap() {
+                    "metadata-too-large"
+                } else {
+                    "unverifiable"
+                };
                 findings.push(Finding::new(
-                    "unverifiable",
+                    code,
                     format!("the attestations response is unusable: {e}"),
                 ));
                 return AttestationsOutcome::both(
@@ -398,10 +403,13 @@ fn verify_slot(
             return (Check::new(Status::Invalid, "subject-mismatch"), None)
         }
         Err(e) => {
-            return (
-                fail(findings, what, slot.invalid_code(), e.to_string()),
-                None,
-            )
+            // A hit input cap is reported as such (DESIGN §6), not as a bad signature.
+            let code = if e.is_cap() {
+                "metadata-too-large"
+            } else {
+                slot.invalid_code()
+            };
+            return (fail(findings, what, code, e.to_string()), None);
         }
     };
     let Some(statement) = verified.statement() else {
