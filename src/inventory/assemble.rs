@@ -508,31 +508,51 @@ impl Acc {
                 p.origin = Origin::Registry;
                 p.alias = None;
             }
-            let id = format!("{}@{}", escape_text(&p.name), escape_text(&p.version));
-            match &p.integrity {
-                None => p.findings.push(Finding::new(
-                    "lockfile-integrity-missing",
-                    format!("{id}: the lockfile records no integrity, so it does not pin the package's bytes"),
-                )),
-                Some(i) if i.is_sha1_only() => p.findings.push(Finding::new(
-                    "lockfile-integrity-weak",
-                    format!("{id}: the lockfile pins the package only with sha1"),
-                )),
-                Some(_) => {}
-            }
-            for m in &self.mismatches {
-                p.findings.push(Finding::new(
-                    "registry-mismatch",
-                    format!(
-                        "{id}: resolved from {} but the configured registry is {}",
-                        escape_text(m),
-                        escape_text(&p.registry)
-                    ),
-                ));
-            }
+            pin_findings(p, &self.mismatches, IntegrityNote::Lockfile);
         }
         p.findings.extend(self.findings);
         self.pkg
+    }
+}
+
+/// Why a registry package has no lockfile integrity, for the message.
+#[derive(Clone, Copy)]
+pub(crate) enum IntegrityNote {
+    /// The lockfile simply records none.
+    Lockfile,
+    /// yarn berry records a checksum of its own zip archive, not of the registry tarball.
+    BerryZip,
+}
+
+/// The findings about how the lockfile pins a registry package: no integrity
+/// (`lockfile-integrity-missing`), sha1 only (`lockfile-integrity-weak`), and each `resolved`
+/// host outside the configured registry (`registry-mismatch`). Shared by every lockfile format.
+pub(crate) fn pin_findings(p: &mut PackageRef, mismatches: &BTreeSet<String>, note: IntegrityNote) {
+    let id = format!("{}@{}", escape_text(&p.name), escape_text(&p.version));
+    match (&p.integrity, note) {
+        (None, IntegrityNote::BerryZip) => p.findings.push(Finding::new(
+            "lockfile-integrity-missing",
+            format!("{id}: yarn berry's checksum is of its own zip archive, not of the registry tarball, so the lockfile does not pin the tarball bytes (checked against the registry integrity only)"),
+        )),
+        (None, IntegrityNote::Lockfile) => p.findings.push(Finding::new(
+            "lockfile-integrity-missing",
+            format!("{id}: the lockfile records no integrity, so it does not pin the package's bytes"),
+        )),
+        (Some(i), _) if i.is_sha1_only() => p.findings.push(Finding::new(
+            "lockfile-integrity-weak",
+            format!("{id}: the lockfile pins the package only with sha1"),
+        )),
+        (Some(_), _) => {}
+    }
+    for m in mismatches {
+        p.findings.push(Finding::new(
+            "registry-mismatch",
+            format!(
+                "{id}: resolved from {} but the configured registry is {}",
+                escape_text(m),
+                escape_text(&p.registry)
+            ),
+        ));
     }
 }
 

@@ -8,25 +8,14 @@ use std::path::Path;
 use toml_edit::{DocumentMut, Item};
 
 use super::model::RegistryMap;
-use super::{read_capped, InventoryError, InventoryErrorKind};
+use super::InventoryError;
 
 /// Largest `bunfig.toml` read.
 pub const MAX_BUNFIG_BYTES: u64 = 1024 * 1024;
 
 /// `base` with the registries `dir/bunfig.toml` configures, or `base` unchanged without one.
 pub fn registries(dir: &Path, base: &RegistryMap) -> Result<RegistryMap, InventoryError> {
-    let path = dir.join("bunfig.toml");
-    if !path.is_file() {
-        return Ok(base.clone());
-    }
-    let bytes = read_capped(&path, MAX_BUNFIG_BYTES)?;
-    let err = |p: String| InventoryError {
-        path: path.clone(),
-        problem: p,
-        kind: InventoryErrorKind::Parse,
-    };
-    let text = String::from_utf8(bytes).map_err(|_| err("not UTF-8".into()))?;
-    apply(&text, base).map_err(err)
+    super::overlay_config(&dir.join("bunfig.toml"), MAX_BUNFIG_BYTES, base, apply)
 }
 
 fn apply(text: &str, base: &RegistryMap) -> Result<RegistryMap, String> {

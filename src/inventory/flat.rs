@@ -4,12 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::assemble::{pin_findings, IntegrityNote};
 use super::integrity::Integrity;
 use super::model::{InventoryCounts, InventoryKind, InventoryOptions, Origin, PackageRef};
 use super::names::{check_name, check_version};
-use crate::findings::Finding;
 use crate::registry::public::is_under_registry;
-use crate::util::escape_text;
 
 /// Where one lockfile entry's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -201,32 +200,12 @@ impl Acc {
             p.origin = Origin::Registry;
             p.alias = None;
         }
-        let id = format!("{}@{}", escape_text(&p.name), escape_text(&p.version));
-        match &p.integrity {
-            None if self.berry => p.findings.push(Finding::new(
-                "lockfile-integrity-missing",
-                format!("{id}: yarn berry's checksum is of its own zip archive, not of the registry tarball, so the lockfile does not pin the tarball bytes (checked against the registry integrity only)"),
-            )),
-            None => p.findings.push(Finding::new(
-                "lockfile-integrity-missing",
-                format!("{id}: the lockfile records no integrity, so it does not pin the package's bytes"),
-            )),
-            Some(i) if i.is_sha1_only() => p.findings.push(Finding::new(
-                "lockfile-integrity-weak",
-                format!("{id}: the lockfile pins the package only with sha1"),
-            )),
-            Some(_) => {}
-        }
-        for m in &self.mismatches {
-            p.findings.push(Finding::new(
-                "registry-mismatch",
-                format!(
-                    "{id}: resolved from {} but the configured registry is {}",
-                    escape_text(m),
-                    escape_text(&p.registry)
-                ),
-            ));
-        }
+        let note = if self.berry {
+            IntegrityNote::BerryZip
+        } else {
+            IntegrityNote::Lockfile
+        };
+        pin_findings(p, &self.mismatches, note);
         self.pkg
     }
 }

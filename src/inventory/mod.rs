@@ -470,6 +470,28 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, InventoryErr
     Ok(bytes)
 }
 
+/// `base` overlaid with what a package manager's own registry configuration file says
+/// (`bunfig.toml`, `.yarnrc.yml`), or `base` unchanged when `path` does not exist. The file is
+/// read with its size cap, must be UTF-8, and every problem names it.
+pub(crate) fn overlay_config(
+    path: &Path,
+    cap: u64,
+    base: &RegistryMap,
+    apply: impl FnOnce(&str, &RegistryMap) -> Result<RegistryMap, String>,
+) -> Result<RegistryMap, InventoryError> {
+    if !path.is_file() {
+        return Ok(base.clone());
+    }
+    let bytes = read_capped(path, cap)?;
+    let err = |problem: String| InventoryError {
+        path: path.to_path_buf(),
+        problem,
+        kind: InventoryErrorKind::Parse,
+    };
+    let text = String::from_utf8(bytes).map_err(|_| err("not UTF-8".into()))?;
+    apply(&text, base).map_err(err)
+}
+
 /// Rejects more installed locations than `cap`.
 pub(crate) fn check_entries(n: usize, cap: usize) -> Result<(), String> {
     if n > cap {
