@@ -355,14 +355,17 @@ fn summarize(entries: usize, packages: &[PackageReport], run: &[Finding]) -> Sum
     s
 }
 
-/// Verified: the registry signature and the integrity binding verified, the attestations are
-/// verified or legitimately absent, and no finding denies. Fail closed: anything else is not.
+/// Verified: the lockfile pins the bytes (an integrity of its own: without one, what gets
+/// installed is bound to nothing we checked, even when the registry's own data is consistent),
+/// the registry signature and the integrity binding verified, the attestations are verified or
+/// legitimately absent, and no finding denies. Fail closed: anything else is not.
 fn is_verified(p: &PackageReport) -> bool {
     let att_ok = |c: &Check| {
         matches!(c.status, Status::Verified | Status::NotApplicable)
             || (c.status == Status::Missing && !p.findings.iter().any(|f| f.level == Level::Deny))
     };
-    p.registry_signature.is_verified()
+    p.lockfile_integrity.is_some()
+        && p.registry_signature.is_verified()
         && matches!(p.integrity.status, Status::Verified)
         && att_ok(&p.provenance)
         && att_ok(&p.publish_attestation)

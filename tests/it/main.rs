@@ -12,6 +12,7 @@ mod history;
 mod inspect;
 mod inventory;
 mod limits;
+mod lockfile_formats_e2e;
 mod lockfiles;
 mod npm_version;
 mod policy_file;
