@@ -52,6 +52,10 @@ struct Config {
     /// `--npm-keys` given: never fetch a registry's own keys.
     user_keys: Option<NpmKeys>,
     pinned_keys: NpmKeys,
+    /// `--metadata-registry` given: metadata is the public registry's, relayed by that source,
+    /// so its signatures are checked against the pinned npm keys (or `--npm-keys`), never
+    /// against keys the metadata source serves (a mirror cannot sign as the registry).
+    metadata_registry: bool,
     sigstore: SigstoreTrust,
     progress: bool,
     color: bool,
@@ -193,6 +197,7 @@ fn config(
         },
         user_keys,
         pinned_keys,
+        metadata_registry: args.registry.metadata_registry.is_some(),
         sigstore,
         progress: stderr_tty && !ci && !args.quiet,
         color: std::io::stdout().is_terminal() && !no_color,
@@ -421,7 +426,8 @@ fn pin_findings(policy: &Policy, name: &str, p: &PackageReport) -> Vec<Finding> 
 }
 
 /// The npm keys that verify packages of registry `reg`: the user's file, the pinned keys for
-/// the public registry, else the registry's own keys (unpinned) or why there are none.
+/// the public registry (and for metadata relayed by `--metadata-registry`), else the registry's
+/// own keys (unpinned) or why there are none.
 fn keys_for_package<'a>(
     config: &'a Config,
     reg: Option<&Url>,
@@ -433,7 +439,7 @@ fn keys_for_package<'a>(
     let Some(reg) = reg else {
         return Err("no registry for the package".into());
     };
-    if is_public_npm(reg.as_str()) {
+    if config.metadata_registry || is_public_npm(reg.as_str()) {
         return Ok(&config.pinned_keys);
     }
     let url = reg

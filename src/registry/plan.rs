@@ -88,7 +88,12 @@ impl FetchPlan {
             if let Some(u) = packument_url(&registry, &w.name) {
                 plan.packuments.insert(w.name.clone(), (u, accept));
             }
-            if !opts.user_keys && !super::public::is_public_npm(registry.as_str()) {
+            // Keys of a registry's own only for a registry other than the public one, and never
+            // for metadata relayed by `--metadata-registry` (checked with the pinned keys).
+            if !opts.user_keys
+                && metadata_registry.is_none()
+                && !super::public::is_public_npm(registry.as_str())
+            {
                 if let Ok(k) = registry.join("-/npm/v1/keys") {
                     plan.keys.insert(k);
                 }

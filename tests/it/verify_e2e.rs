@@ -638,16 +638,14 @@ fn real_nuxt_data_verifies_with_production_trust() {
     let dir = std::env::temp_dir().join(format!("npmprov-verify-real-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("package-lock.json"), lockfile(&pkgs)).unwrap();
-    // No trust flags: the embedded production trusted root. The fixture registry is not the
-    // public registry, so its keys would be unpinned: the pinned file is named explicitly.
-    let pinned = concat!(env!("CARGO_MANIFEST_DIR"), "/trust-roots/npm-keys.json");
+    // No trust flags: the embedded production trusted root and the pinned npm keys. The
+    // fixture registry relays the public registry's metadata (`--metadata-registry`), so the
+    // signatures are checked against the pinned keys, not keys the fixture would serve.
     let out = run(&[
         "verify".into(),
         dir.display().to_string(),
         "--metadata-registry".into(),
         reg.url(),
-        "--npm-keys".into(),
-        pinned.into(),
         "--cache-dir".into(),
         dir.join("cache").display().to_string(),
         "--json".into(),
@@ -668,6 +666,7 @@ fn real_nuxt_data_verifies_with_production_trust() {
     for v in ["4.1.2", "3.13.0"] {
         let p = package(&doc, "nuxt", v);
         assert_eq!(p["registry_signature"]["status"], "verified", "{v}: {p:#}");
+        assert_eq!(p["registry_signature"]["key_source"], "pinned", "{v}");
         assert_eq!(p["provenance"]["status"], "verified", "{v}");
         assert_eq!(p["publish_attestation"]["status"], "verified", "{v}");
         assert_eq!(
@@ -684,11 +683,13 @@ fn real_nuxt_data_verifies_with_production_trust() {
 }
 
 /// Runs `verify` against the fixture with the test trusted root but without `--npm-keys`.
+/// `verify` against the fixture registry as the project's own registry (`--registry`), not the
+/// public one: its keys are the registry's own, unpinned.
 fn verify_unpinned(w: &World, dir: &Path) -> Output {
     run(&[
         "verify".into(),
         dir.display().to_string(),
-        "--metadata-registry".into(),
+        "--registry".into(),
         w.registry.url(),
         "--trusted-root".into(),
         w.dir.join("trusted_root.json").display().to_string(),
@@ -712,6 +713,13 @@ fn other_registry_keys_are_used_unpinned_with_a_warning() {
             .into_bytes(),
     );
     let dir = w.project("unpinned", &pkgs);
+    // The lockfile resolves from that registry too (no registry-mismatch).
+    let lock = dir.join("package-lock.json");
+    let text = std::fs::read_to_string(&lock).unwrap().replace(
+        "https://registry.npmjs.org/",
+        &format!("{}/", w.registry.url().trim_end_matches('/')),
+    );
+    std::fs::write(&lock, text).unwrap();
     let out = verify_unpinned(&w, &dir);
     assert_eq!(out.status.code(), Some(0));
     let doc = report(&out);
@@ -1001,5 +1009,46 @@ fn policy_fail_level_yields_to_the_flag() {
             .status
             .code(),
         Some(0)
+    );
+}
+
+/// Metadata relayed by `--metadata-registry` is the public registry's: its signatures are
+/// checked against the pinned npm keys, never against keys the relaying source serves. A mirror
+/// that signs with a key of its own is refused (fail closed), and its keys are not even fetched.
+#[test]
+fn metadata_registry_keys_are_never_trusted() {
+    let w = World::new("mirror-keys");
+    let pkgs = [Pkg::new("solo", "1.0.0")];
+    w.publish(&pkgs);
+    // The mirror serves keys that would verify its signatures.
+    w.registry.add_keys(
+        w.sigstore
+            .npm_registry_keys_json(KeyWindow {
+                start: T0 - 86_400,
+                end: None,
+            })
+            .into_bytes(),
+    );
+    let dir = w.project("mirror-keys", &pkgs);
+    let out = run(&[
+        "verify".into(),
+        dir.display().to_string(),
+        "--metadata-registry".into(),
+        w.registry.url(),
+        "--trusted-root".into(),
+        w.dir.join("trusted_root.json").display().to_string(),
+        "--cache-dir".into(),
+        w.dir.join("cache").display().to_string(),
+        "--json".into(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let doc = report(&out);
+    let p = package(&doc, "solo", "1.0.0");
+    assert_ne!(p["registry_signature"]["status"], "verified");
+    assert!(has(p, "registry-key-unknown", "deny"), "{:?}", codes(p));
+    assert_eq!(
+        w.registry.count("/-/npm/v1/keys"),
+        0,
+        "mirror keys not fetched"
     );
 }
