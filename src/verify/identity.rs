@@ -209,22 +209,11 @@ mod tests {
 
     /// The leaf of sigstore@2.0.0's provenance bundle (has both `.1` and `.8`, `.9`–`.22`).
     fn leaf() -> Option<Certificate> {
-        let dir = std::env::var_os("NPM_PROVENANCE_CORPUS")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
-            });
-        let path =
-            dir.join("sigstore-go/testing-data/bundles/sigstore.js@2.0.0-provenance.sigstore.json");
-        let Ok(bytes) = std::fs::read(&path) else {
-            assert!(
-                std::env::var("CI").as_deref() != Ok("true"),
-                "corpus missing at {}",
-                path.display()
-            );
-            eprintln!("SKIPPED: corpus not found at {}", path.display());
-            return None;
-        };
+        let path = npm_provenance_testkit::corpus::corpus_file(
+            "identity::leaf",
+            "sigstore-go/testing-data/bundles/sigstore.js@2.0.0-provenance.sigstore.json",
+        )?;
+        let bytes = std::fs::read(&path).unwrap();
         let v: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         let der = base64::engine::general_purpose::STANDARD
             .decode(

@@ -1,6 +1,9 @@
 //! Shared by the integration tests: the binary under test, run isolated from the user's
 //! machine state.
 
+use npm_provenance_testkit::corpus::in_ci;
+use serde_json::Value;
+use std::path::Path;
 use std::process::Command;
 
 /// `npm-provenance`, with the data and cache directories pointed at a path that does not exist,
@@ -15,4 +18,22 @@ pub fn npm_provenance() -> Command {
     cmd.env("XDG_DATA_HOME", nowhere.join("data"))
         .env("XDG_CACHE_HOME", nowhere.join("cache"));
     cmd
+}
+
+/// Runs an independent lockfile counter (`python3 SCRIPT LOCKFILE`, JSON on stdout): its
+/// numbers, or `None` (skip) when python3 is missing outside CI.
+pub fn independent_count(script: &Path, lockfile: &Path) -> Option<Value> {
+    match Command::new("python3").arg(script).arg(lockfile).output() {
+        Ok(out) if out.status.success() => Some(serde_json::from_slice(&out.stdout).unwrap()),
+        Ok(out) => panic!(
+            "{} failed: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) if !in_ci() => {
+            eprintln!("SKIPPED: python3 not available ({e})");
+            None
+        }
+        Err(e) => panic!("python3 required in CI: {e}"),
+    }
 }

@@ -16,7 +16,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use npm_provenance::error::AppError;
 use npm_provenance::inventory::{
@@ -34,25 +33,9 @@ fn data(rel: &str) -> PathBuf {
     repo_root().join("tests/data/lockfiles").join(rel)
 }
 
-fn ci() -> bool {
-    std::env::var("CI").map(|v| v == "true").unwrap_or(false)
-}
-
-/// Runs the independent counter, or `None` (skip) without python3 outside CI.
+/// The independent counter's numbers for `lockfile`, or `None` (skip) without python3 outside CI.
 fn count(lockfile: &Path) -> Option<Value> {
-    let out = Command::new("python3")
-        .arg(data("count.py"))
-        .arg(lockfile)
-        .output();
-    match out {
-        Ok(out) if out.status.success() => Some(serde_json::from_slice(&out.stdout).unwrap()),
-        Ok(out) => panic!("count.py failed: {}", String::from_utf8_lossy(&out.stderr)),
-        Err(e) if !ci() => {
-            eprintln!("SKIPPED: python3 not available ({e})");
-            None
-        }
-        Err(e) => panic!("python3 required under CI=true: {e}"),
-    }
+    crate::common::independent_count(&data("count.py"), lockfile)
 }
 
 fn registry_set(inv: &Inventory) -> BTreeSet<String> {

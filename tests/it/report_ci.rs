@@ -23,9 +23,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
-}
+use npm_provenance_testkit::corpus::in_ci as ci;
 
 fn tmp(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("npmprov-reportci-{}", std::process::id()));

@@ -28,9 +28,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn ci() -> bool {
-    std::env::var_os("CI").is_some_and(|v| !v.is_empty())
-}
+use npm_provenance_testkit::corpus::in_ci as ci;
 
 fn bin_in_root(args: &[&str]) -> Output {
     let home = std::env::temp_dir().join(format!("npmprov-cmd-home-{}", std::process::id()));
