@@ -52,7 +52,12 @@ pub(super) fn join(
             }
             Some(releases)
         });
-        // No usable packument: the package is already `unverifiable`; history has nothing.
+        // No usable packument: the package already carries a deny finding — `unverifiable`
+        // (not fetched, or rejected by the packument parser, which refuses all that
+        // `facts_from_packument` refuses but a missing `versions` object) or, for a packument
+        // without `versions`, `version-not-in-registry`. History has nothing to add.
+        // (Each packument is parsed here a second time, as a JSON value, for the history facts:
+        // a known cost on very large packuments, left for the benchmark work to measure.)
         let Some(releases) = releases else { continue };
         let have_gone = p
             .findings
