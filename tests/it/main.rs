@@ -16,6 +16,7 @@ mod lockfile_formats_e2e;
 mod lockfiles;
 mod npm_version;
 mod policy_file;
+mod policy_registry;
 mod registry;
 mod registry_signatures;
 mod report_ci;
