@@ -14,6 +14,8 @@
 mod history;
 mod registries;
 
+pub(super) use registries::UNSIGNED_REASON;
+
 use crate::cli::{Format, VerifyArgs};
 use crate::error::{exit, AppError};
 use crate::findings::{Finding, Level};
@@ -44,7 +46,7 @@ use url::Url;
 const MAX_VERIFY_THREADS: usize = 8;
 
 /// Everything the run needs, decided before any work.
-struct Config {
+pub(super) struct Config {
     format: Format,
     fail_level: Level,
     levels: LevelOptions,
@@ -74,24 +76,7 @@ struct Config {
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
     let format = args.output.format();
-    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let registry = setup(
-        &args.registry,
-        ConfigInputs::from_process(Some(project_dir(&path)), None),
-    )?;
-    for w in &registry.warnings {
-        eprintln!("npm-provenance: warning: {}", escape_text(w));
-    }
-    let config = config(&args, format, path, &registry)?;
-    let inventory = inventory::load(&config.path, &config.inventory)?;
-    if inventory.registry_packages().next().is_none() {
-        return Err(AppError::Inventory(format!(
-            "{}: nothing to verify ({} packages, none from a registry)",
-            inventory.source.path.display(),
-            inventory.packages.len()
-        )));
-    }
-    let report = verify_inventory(&config, &registry, &inventory)?;
+    let (config, report) = build_report(&args, format, None)?;
     let bytes = match config.format {
         Format::Json => json::render(&report)
             .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?
@@ -112,6 +97,41 @@ pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
     } else {
         exit::CLEAN
     })
+}
+
+/// Steps 1–6 up to the report, shared with `pin`. `policy` replaces the policy `args` names
+/// (`pin` loads its target file itself, which may not exist yet).
+pub(super) fn build_report(
+    args: &VerifyArgs,
+    format: Format,
+    policy: Option<Policy>,
+) -> Result<(Config, Report), AppError> {
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let registry = setup(
+        &args.registry,
+        ConfigInputs::from_process(Some(project_dir(&path)), None),
+    )?;
+    for w in &registry.warnings {
+        eprintln!("npm-provenance: warning: {}", escape_text(w));
+    }
+    let config = config(args, format, path, &registry, policy)?;
+    let inventory = inventory::load(&config.path, &config.inventory)?;
+    if inventory.registry_packages().next().is_none() {
+        return Err(AppError::Inventory(format!(
+            "{}: nothing to verify ({} packages, none from a registry)",
+            inventory.source.path.display(),
+            inventory.packages.len()
+        )));
+    }
+    let report = verify_inventory(&config, &registry, &inventory)?;
+    Ok((config, report))
+}
+
+/// The build identity of a package's verified provenance certificate (for `pin`).
+pub(super) fn build_identity(
+    id: &crate::verify::evidence::Identity,
+) -> Option<crate::policy::BuildIdentity> {
+    history::build_identity(id)
 }
 
 /// SARIF or GitHub output, located relative to the current directory (`%SRCROOT%`, the
@@ -138,6 +158,7 @@ fn config(
     format: Format,
     path: PathBuf,
     registry: &RegistrySetup,
+    policy: Option<Policy>,
 ) -> Result<Config, AppError> {
     let fail_flag = args
         .fail_level
@@ -151,7 +172,10 @@ fn config(
     let omit = Omit::parse(&args.omit).map_err(|bad| {
         AppError::Usage(format!("--omit {bad:?}: expected dev, optional or peer"))
     })?;
-    let policy = Policy::load_for(&project_dir(&path), args.policy.as_deref())?;
+    let policy = match policy {
+        Some(p) => p,
+        None => Policy::load_for(&project_dir(&path), args.policy.as_deref())?,
+    };
     let registry_keys = registries::RegistryKeys::load(&policy)?;
     let fail_level = policy.effective_fail_level(fail_flag);
     let cfg = &registry.config;
@@ -210,7 +234,7 @@ fn config(
 }
 
 /// The directory whose `.npmrc` applies: the project directory of `path`.
-fn project_dir(path: &Path) -> PathBuf {
+pub(super) fn project_dir(path: &Path) -> PathBuf {
     let dir = if path.is_dir() {
         path.to_path_buf()
     } else {

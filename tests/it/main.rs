@@ -15,6 +15,7 @@ mod limits;
 mod lockfile_formats_e2e;
 mod lockfiles;
 mod npm_version;
+mod pin;
 mod policy_file;
 mod policy_registry;
 mod registry;

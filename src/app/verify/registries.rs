@@ -33,7 +33,7 @@ use url::Url;
 const MAX_KEYS_BYTES: u64 = 1024 * 1024;
 
 /// The `Check::reason` of a registry signature that is not applicable by policy.
-pub(super) const UNSIGNED_REASON: &str = "registry-unsigned-by-policy";
+pub(in crate::app) const UNSIGNED_REASON: &str = "registry-unsigned-by-policy";
 
 /// The keys files of the policy's `[[registry]]` entries, read and parsed once.
 #[derive(Debug, Default)]
