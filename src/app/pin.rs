@@ -11,7 +11,7 @@
 use crate::cli::{Format, OutputArgs, PinArgs, VerifyArgs};
 use crate::error::{exit, AppError};
 use crate::findings::Level;
-use crate::policy::config::{Policy, FILE_NAME};
+use crate::policy::config::{Policy, FILE_NAME, IGNORABLE_WHEN_OLD};
 use crate::policy::pin::{self, Established, PinInput};
 use crate::policy::Publisher;
 use crate::report::PackageReport;
@@ -139,7 +139,7 @@ pub fn run(args: PinArgs) -> Result<u8, AppError> {
     eprintln!(
         "npm-provenance: pin: {} new rule(s){} {}; {} name(s) already governed by a rule, {} skipped, {} refused",
         plan.rules.len(),
-        if args.dry_run { " (dry run: not written to" } else { " in" },
+        if args.dry_run { " (dry run) for" } else { " in" },
         policy_path.display(),
         governed,
         plan.skipped.len() - governed,
@@ -152,12 +152,35 @@ pub fn run(args: PinArgs) -> Result<u8, AppError> {
     })
 }
 
+/// History findings about who published a version: at any level (even `info`, e.g. a new
+/// account's first publish), the identity seen is not the package's established one, so it is
+/// not trusted on first use. Other history findings hold the name back from warn up.
+const IDENTITY_CODES: &[&str] = &[
+    "identity-changed",
+    "provenance-downgrade",
+    "publisher-changed",
+    "trusted-publisher-dropped",
+];
+
 /// What the run established about one registry package: a failure (any part invalid,
 /// unverifiable or missing where it is required, a deny finding, no lockfile integrity), else
-/// its verified build identity, else its publisher.
+/// a warning of the publishing history about its identity (not trusted on first use), else its
+/// verified build identity, else its publisher.
 fn established(p: &PackageReport) -> Established {
     if let Some(why) = failure(p) {
         return Established::Failed(why);
+    }
+    let flagged: Vec<&str> = p
+        .findings
+        .iter()
+        .filter(|f| {
+            IDENTITY_CODES.contains(&f.code)
+                || (f.level >= Level::Warn && IGNORABLE_WHEN_OLD.contains(&f.code))
+        })
+        .map(|f| f.code)
+        .collect();
+    if !flagged.is_empty() {
+        return Established::Flagged(flagged.join(", "));
     }
     if p.provenance.status == Status::Verified {
         return match p.identity.as_ref().and_then(verify::build_identity) {

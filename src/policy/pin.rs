@@ -14,6 +14,9 @@
 //! - several installed versions of one name that disagree (different build identities, or some
 //!   with provenance and some without) → nothing is pinned for the name ([`PinPlan::skipped`]):
 //!   choosing one would make the others fail the next `verify`;
+//! - a version the publishing history flags (a warning about the identity: `identity-changed`,
+//!   `publisher-changed`, `provenance-downgrade`, …) is not trusted on first use: the name is
+//!   skipped, for a person to review;
 //! - a name already governed by a rule of the file (exact or glob) is left alone;
 //! - the text before the new rules is kept byte for byte: new rules are only appended, sorted
 //!   by name, each under a comment saying when and from what it was pinned.
@@ -34,6 +37,9 @@ pub enum Established {
     /// Verified provenance whose certificate lacks what a pin needs (issuer, repository,
     /// workflow).
     IncompleteProvenance,
+    /// Verified, but the publishing history flags the version (a warning such as
+    /// `identity-changed` or `publisher-changed`): the codes. Not pinned without a review.
+    Flagged(String),
     /// Verification failed: why (a code or status), for the user.
     Failed(String),
 }
@@ -155,6 +161,12 @@ fn rule_for(name: &str, versions: &[&PinInput]) -> Result<NewRule, String> {
             Established::IncompleteProvenance => {
                 return Err(format!(
                     "{}: verified provenance without an issuer, repository or workflow to pin",
+                    v.version
+                ))
+            }
+            Established::Flagged(codes) => {
+                return Err(format!(
+                    "{}: the publishing history flags it ({codes}): review, then pin by hand",
                     v.version
                 ))
             }
@@ -335,6 +347,11 @@ mod tests {
                 Established::Provenance(build("https://github.com/o/m", ".github/workflows/x.yml")),
             ),
             input("governed", "1.0.0", alice()),
+            input(
+                "flagged",
+                "1.0.0",
+                Established::Flagged("publisher-changed".into()),
+            ),
         ];
         let policy = Policy::parse(
             "[[package]]\nname = \"gov*\"\nrequire-provenance = false\n",
@@ -362,7 +379,8 @@ mod tests {
         assert_eq!(alpha.publishers, ["alice <alice@example.com>"]);
         assert_eq!(p.refused, ["bad@1.0.0: integrity: invalid"]);
         let skipped: Vec<_> = p.skipped.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(skipped, ["governed", "mixed"]);
+        assert_eq!(skipped, ["flagged", "governed", "mixed"]);
+        assert!(p.skipped[0].1.contains("publisher-changed"), "{p:?}");
     }
 
     #[test]

@@ -229,6 +229,10 @@ fn pinned_tree_then_releases_from_other_identities_are_pin_mismatches() {
         ".github/workflows/other.yml",
     ));
     v2.push(without_provenance("beta", "1.1.0", "mallory"));
+    for r in v2.iter_mut().skip(4) {
+        // Published a month after the pinned releases.
+        r.pkg.time += 86_400 * 30;
+    }
     publish(&w, &v2);
     let installed: Vec<&Release> = v2
         .iter()
@@ -271,6 +275,30 @@ fn pinned_tree_then_releases_from_other_identities_are_pin_mismatches() {
         "{m:?}"
     );
     assert!(pin_mismatches(package(&doc, "delta", "0.1.0")).is_empty());
+
+    // Trust on first use never trusts what the publishing history flags: a fresh pin of the
+    // new tree skips the release by a publisher not established in the package (exit 0: it
+    // verified), and pins the rest. (alpha's new repository is flagged only once the baseline's
+    // provenance is verified, not merely announced: verified baselines, issue 9.)
+    let fresh = w.dir.join("fresh");
+    std::fs::create_dir_all(&fresh).unwrap();
+    std::fs::copy(
+        dir.join("package-lock.json"),
+        fresh.join("package-lock.json"),
+    )
+    .unwrap();
+    let out = pin(&w, &fresh, "cache-fresh", &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("beta not pinned") && stderr.contains("publisher-changed"),
+        "{}",
+        show(&out)
+    );
+    assert!(!fresh.join("npm-provenance.toml").exists());
+    let names = toml_doc::parse(&String::from_utf8_lossy(&out.stdout)).names_owned();
+    assert!(!names.contains(&"beta".to_string()), "{names:?}");
+    assert!(names.contains(&"delta".to_string()), "{names:?}");
 }
 
 #[test]
@@ -440,6 +468,10 @@ mod toml_doc {
                 .iter()
                 .find(|r| r["name"] == name)
                 .unwrap_or_else(|| panic!("no rule for {name}"))
+        }
+
+        pub fn names_owned(&self) -> Vec<String> {
+            self.names().into_iter().map(String::from).collect()
         }
 
         pub fn names(&self) -> Vec<&str> {

@@ -239,3 +239,45 @@ fn malformed_keys_file_is_exit_2_naming_it() {
         "nothing fetched before exit 2"
     );
 }
+
+#[test]
+fn packages_of_an_unsigned_registry_can_be_pinned() {
+    let w = World::new("reg-unsigned-pin");
+    let dir = unsigned_tree(&w);
+    let policy = dir.join("npm-provenance.toml");
+    let original = format!(
+        "[[registry]]\nurl = \"{}\"\nsignatures = \"none\"\n",
+        w.registry.url()
+    );
+    std::fs::write(&policy, &original).unwrap();
+    let args: Vec<String> = [
+        "pin",
+        &dir.display().to_string(),
+        "--registry",
+        &w.registry.url(),
+        "--trusted-root",
+        &w.dir.join("trusted_root.json").display().to_string(),
+        "--npm-keys",
+        &w.dir.join("npm-keys.json").display().to_string(),
+        "--cache-dir",
+        &w.dir.join("cache").display().to_string(),
+        "--danger-now",
+        "2025-06-01T00:00:00Z",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let out = run(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let text = std::fs::read_to_string(&policy).unwrap();
+    assert!(text.starts_with(&original), "{text}");
+    // internal-a: no provenance, its publisher; internal-b: its verified provenance.
+    assert!(
+        text.contains("name = \"internal-a\"\nrequire-provenance = false\npublishers = [\"maintainer <maintainer@example.com>\"]"),
+        "{text}"
+    );
+    assert!(
+        text.contains("name = \"internal-b\"\nrepository = \"https://github.com/example/project\""),
+        "{text}"
+    );
+}
