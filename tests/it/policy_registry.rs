@@ -209,6 +209,14 @@ fn pinned_keys_reject_a_signature_by_another_key() {
     );
     assert_ne!(p["registry_signature"]["status"], "verified");
     assert_eq!(w.registry.count("/-/npm/v1/keys"), 0);
+    // `--npm-keys` on the command line wins over the policy file's keys (flags > file).
+    let npm_keys = w.dir.join("npm-keys.json").display().to_string();
+    let out = verify(&w, &dir, &policy, &["--npm-keys", &npm_keys]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let doc = report(&out);
+    let p = package(&doc, "mirrored", "1.0.0");
+    assert_eq!(p["registry_signature"]["status"], "verified", "{p:#}");
+    assert_eq!(p["registry_signature"]["key_source"], "user-file", "{p:#}");
 }
 
 #[test]

@@ -253,6 +253,43 @@ mod tests {
         assert_eq!(r.registry_signature.status, Status::Unverifiable);
     }
 
+    #[test]
+    fn unsigned_registries_are_never_reported_stripped() {
+        use crate::registry::client::Accept;
+        use crate::registry::plan::{VersionMetadata, Wanted};
+        let internal = Url::parse("https://npm.internal.example/").unwrap();
+        let mut plan = FetchPlan {
+            packuments: BTreeMap::new(),
+            versions: BTreeMap::new(),
+            registries: BTreeMap::new(),
+            keys: BTreeSet::new(),
+        };
+        plan.packuments.insert(
+            "a".into(),
+            (internal.join("a").unwrap(), Accept::Abbreviated),
+        );
+        plan.registries.insert("a".into(), internal.clone());
+        let mut fetched = FetchedEvidence::default();
+        fetched.observed.insert(
+            Wanted {
+                name: "a".into(),
+                version: "1.0.0".into(),
+            },
+            VersionMetadata {
+                in_packument: true,
+                ..VersionMetadata::default()
+            },
+        );
+        let none = Policy::default();
+        let stripped = metadata_stripped(&none, &plan, &fetched);
+        assert_eq!(stripped.len(), 1);
+        assert_eq!(stripped[0].code, "registry-metadata-stripped");
+        let unsigned = policy(
+            "[[registry]]\nurl = \"https://npm.internal.example/\"\nsignatures = \"none\"\n",
+        );
+        assert!(metadata_stripped(&unsigned, &plan, &fetched).is_empty());
+    }
+
     fn report_with(status: Status) -> PackageReport {
         let p = crate::inventory::PackageRef {
             name: "a".into(),
