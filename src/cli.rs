@@ -26,6 +26,9 @@ pub enum Command {
     History(HistoryArgs),
     /// Verify any Sigstore bundle (sigstore-conformance CLI protocol).
     VerifyBundle(VerifyBundleArgs),
+    /// Write the verified identities of a project's packages into the policy file (trust on
+    /// first use): one `[[package]]` rule per package name not yet governed by a rule.
+    Pin(PinArgs),
     /// Pinned Sigstore trust roots and npm registry keys.
     TrustRoots {
         #[command(subcommand)]
@@ -144,6 +147,35 @@ pub struct VerifyArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PinArgs {
+    /// Project directory, lockfile, or node_modules directory (default: current directory).
+    pub path: Option<PathBuf>,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Policy file to add the rules to (default: npm-provenance.toml in the project; created
+    /// when absent).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Print the would-be policy file to stdout instead of writing it.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Leave out dependency types, as npm does (dev, optional, peer).
+    #[arg(long, value_name = "TYPE")]
+    pub omit: Vec<String>,
+    /// Only this workspace.
+    #[arg(long, value_name = "NAME")]
+    pub workspace: Vec<String>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Pin "now" (RFC 3339): history windows, policy expiries and the date in the comments.
+    #[arg(long, value_name = "RFC3339", hide = true)]
+    pub danger_now: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

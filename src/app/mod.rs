@@ -5,6 +5,7 @@
 
 mod history;
 mod inspect;
+mod pin;
 mod trust_roots;
 mod trust_update;
 mod verify;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Inspect(args) => inspect::run(args),
         Command::History(args) => history::run(args),
         Command::VerifyBundle(args) => verify_bundle::run(args),
+        Command::Pin(args) => pin::run(args),
         Command::TrustRoots { command } => match command {
             TrustRootsCommand::Show { output, trust } => trust_roots::show(output, trust),
             TrustRootsCommand::Update {
@@ -68,6 +70,7 @@ fn output_of(command: &Command) -> Option<&OutputArgs> {
         Command::Inspect(a) => &a.output,
         Command::History(a) => &a.output,
         Command::VerifyBundle(a) => &a.output,
+        Command::Pin(_) => return None,
         Command::TrustRoots { command } => match command {
             TrustRootsCommand::Show { output, .. } | TrustRootsCommand::Update { output, .. } => {
                 output

@@ -12,6 +12,9 @@
 //!    the end (`--fail-level`, `--allow-unverifiable`).
 
 mod history;
+mod registries;
+
+pub(super) use registries::UNSIGNED_REASON;
 
 use crate::cli::{Format, VerifyArgs};
 use crate::error::{exit, AppError};
@@ -43,7 +46,7 @@ use url::Url;
 const MAX_VERIFY_THREADS: usize = 8;
 
 /// Everything the run needs, decided before any work.
-struct Config {
+pub(super) struct Config {
     format: Format,
     fail_level: Level,
     levels: LevelOptions,
@@ -65,30 +68,15 @@ struct Config {
     now: jiff::Timestamp,
     /// `--policy FILE`, else `npm-provenance.toml` in the project, else the empty policy.
     policy: Policy,
+    /// The keys files of the policy's `[[registry]]` entries.
+    registry_keys: registries::RegistryKeys,
     /// `trust-root-stale` for the trust material in use (run level).
     trust_findings: Vec<Finding>,
 }
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
     let format = args.output.format();
-    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let registry = setup(
-        &args.registry,
-        ConfigInputs::from_process(Some(project_dir(&path)), None),
-    )?;
-    for w in &registry.warnings {
-        eprintln!("npm-provenance: warning: {}", escape_text(w));
-    }
-    let config = config(&args, format, path, &registry)?;
-    let inventory = inventory::load(&config.path, &config.inventory)?;
-    if inventory.registry_packages().next().is_none() {
-        return Err(AppError::Inventory(format!(
-            "{}: nothing to verify ({} packages, none from a registry)",
-            inventory.source.path.display(),
-            inventory.packages.len()
-        )));
-    }
-    let report = verify_inventory(&config, &registry, &inventory)?;
+    let (config, report) = build_report(&args, format, None)?;
     let bytes = match config.format {
         Format::Json => json::render(&report)
             .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?
@@ -109,6 +97,41 @@ pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
     } else {
         exit::CLEAN
     })
+}
+
+/// Steps 1–6 up to the report, shared with `pin`. `policy` replaces the policy `args` names
+/// (`pin` loads its target file itself, which may not exist yet).
+pub(super) fn build_report(
+    args: &VerifyArgs,
+    format: Format,
+    policy: Option<Policy>,
+) -> Result<(Config, Report), AppError> {
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let registry = setup(
+        &args.registry,
+        ConfigInputs::from_process(Some(project_dir(&path)), None),
+    )?;
+    for w in &registry.warnings {
+        eprintln!("npm-provenance: warning: {}", escape_text(w));
+    }
+    let config = config(args, format, path, &registry, policy)?;
+    let inventory = inventory::load(&config.path, &config.inventory)?;
+    if inventory.registry_packages().next().is_none() {
+        return Err(AppError::Inventory(format!(
+            "{}: nothing to verify ({} packages, none from a registry)",
+            inventory.source.path.display(),
+            inventory.packages.len()
+        )));
+    }
+    let report = verify_inventory(&config, &registry, &inventory)?;
+    Ok((config, report))
+}
+
+/// The build identity of a package's verified provenance certificate (for `pin`).
+pub(super) fn build_identity(
+    id: &crate::verify::evidence::Identity,
+) -> Option<crate::policy::BuildIdentity> {
+    history::build_identity(id)
 }
 
 /// SARIF or GitHub output, located relative to the current directory (`%SRCROOT%`, the
@@ -135,6 +158,7 @@ fn config(
     format: Format,
     path: PathBuf,
     registry: &RegistrySetup,
+    policy: Option<Policy>,
 ) -> Result<Config, AppError> {
     let fail_flag = args
         .fail_level
@@ -148,7 +172,11 @@ fn config(
     let omit = Omit::parse(&args.omit).map_err(|bad| {
         AppError::Usage(format!("--omit {bad:?}: expected dev, optional or peer"))
     })?;
-    let policy = Policy::load_for(&project_dir(&path), args.policy.as_deref())?;
+    let policy = match policy {
+        Some(p) => p,
+        None => Policy::load_for(&project_dir(&path), args.policy.as_deref())?,
+    };
+    let registry_keys = registries::RegistryKeys::load(&policy)?;
     let fail_level = policy.effective_fail_level(fail_flag);
     let cfg = &registry.config;
     let registries = RegistryMap::new(
@@ -182,6 +210,7 @@ fn config(
     Ok(Config {
         trust_findings,
         policy,
+        registry_keys,
         history: !args.no_history,
         now,
         format,
@@ -205,7 +234,7 @@ fn config(
 }
 
 /// The directory whose `.npmrc` applies: the project directory of `path`.
-fn project_dir(path: &Path) -> PathBuf {
+pub(super) fn project_dir(path: &Path) -> PathBuf {
     let dir = if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -239,7 +268,7 @@ fn verify_inventory(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let plan = FetchPlan::build(
+    let mut plan = FetchPlan::build(
         &wanted,
         &registry.config,
         registry.metadata_registry.as_ref(),
@@ -250,6 +279,7 @@ fn verify_inventory(
             user_keys: config.user_keys.is_some(),
         },
     );
+    registries::adjust_plan(&config.policy, &mut plan);
     progress(
         config,
         &format!(
@@ -272,7 +302,12 @@ fn verify_inventory(
 
     let mut run_findings = inventory.findings.clone();
     run_findings.extend(config.trust_findings.iter().cloned());
-    run_findings.extend(plan::metadata_stripped(&plan, &fetched));
+    run_findings.extend(registries::metadata_stripped(
+        &config.policy,
+        &plan,
+        &fetched,
+    ));
+    run_findings.extend(registries::run_findings(config, &plan));
     let (mut packages, per_registry) = verify_packages(config, inventory, &plan, &fetched);
     if config.history {
         history::join(&mut packages, inventory, &fetched, config.now);
@@ -304,7 +339,11 @@ fn verify_packages(
         }
         let reg = plan.registries.get(&p.name);
         let keys_for = keys_for_package(config, reg, &keys);
-        let mut report = verify_package(config, p, &packuments, fetched, keys_for);
+        let unsigned = registries::is_unsigned(&config.policy, reg);
+        let mut report = verify_package(config, p, &packuments, fetched, keys_for, unsigned);
+        if unsigned {
+            registries::mark_unsigned(&mut report);
+        }
         let before = report.findings.len();
         report
             .findings
@@ -358,7 +397,7 @@ fn verify_packages(
 /// overrides; `allow` drops) and on the run-level findings, then its own end-of-run findings
 /// (expired exclusions, unused rules). Returns how many findings were dropped (`suppressed`).
 /// `[[package]]` identity pins are checked first (`pin-mismatch`, which exclusions may drop).
-/// TODO(partial): `[[registry]]` entries are not applied by `verify` yet.
+/// `[[registry]]` entries are applied earlier ([`registries`]).
 fn apply_policy(
     config: &Config,
     packages: &mut [PackageReport],
@@ -425,9 +464,11 @@ fn pin_findings(policy: &Policy, name: &str, p: &PackageReport) -> Vec<Finding> 
     )
 }
 
-/// The npm keys that verify packages of registry `reg`: the user's file, the pinned keys for
-/// the public registry (and for metadata relayed by `--metadata-registry`), else the registry's
-/// own keys (unpinned) or why there are none.
+/// The npm keys that verify packages of registry `reg`: the user's file (`--npm-keys`), the
+/// keys the policy file pins for the registry (`[[registry]] keys`), the pinned keys for the
+/// public registry (and for metadata relayed by `--metadata-registry`, and for the publish
+/// attestations of a registry declared unsigned), else the registry's own keys (unpinned) or
+/// why there are none.
 fn keys_for_package<'a>(
     config: &'a Config,
     reg: Option<&Url>,
@@ -439,7 +480,13 @@ fn keys_for_package<'a>(
     let Some(reg) = reg else {
         return Err("no registry for the package".into());
     };
-    if config.metadata_registry || is_public_npm(reg.as_str()) {
+    if let Some(k) = config.registry_keys.for_registry(&config.policy, reg) {
+        return Ok(k);
+    }
+    if config.metadata_registry
+        || is_public_npm(reg.as_str())
+        || registries::is_unsigned(&config.policy, Some(reg))
+    {
         return Ok(&config.pinned_keys);
     }
     let url = reg
@@ -510,6 +557,7 @@ fn verify_package(
     packuments: &BTreeMap<String, Result<Packument, Finding>>,
     fetched: &FetchedEvidence,
     keys: Result<&NpmKeys, String>,
+    unsigned: bool,
 ) -> PackageReport {
     let doc = match packuments.get(&p.name) {
         Some(Ok(doc)) => doc,
@@ -537,6 +585,7 @@ fn verify_package(
         }
     };
     let version: PackumentVersion = match doc.version(&p.version) {
+        Some(Ok(v)) if unsigned => registries::without_signatures(v),
         Some(Ok(v)) => v,
         Some(Err(e)) => {
             return PackageReport::without_evidence(

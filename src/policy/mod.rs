@@ -9,6 +9,7 @@ pub mod config;
 pub mod evidence;
 pub mod facts;
 pub mod history;
+pub mod pin;
 mod signals;
 pub mod version;
 

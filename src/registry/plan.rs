@@ -102,6 +102,14 @@ impl FetchPlan {
         }
         plan
     }
+
+    /// Never fetch `registry`'s own `/-/npm/v1/keys` (its keys are pinned elsewhere, e.g. by
+    /// the policy file, or it is declared unsigned).
+    pub fn skip_own_keys(&mut self, registry: &Url) {
+        if let Ok(k) = registry.join("-/npm/v1/keys") {
+            self.keys.remove(&k);
+        }
+    }
 }
 
 /// Everything fetched for a run. Failures are kept per document: they become the package's
@@ -526,6 +534,9 @@ mod tests {
             plan.keys.iter().map(Url::as_str).collect::<Vec<_>>(),
             ["https://npm.corp.example/-/npm/v1/keys"]
         );
+        let mut skipped = plan.clone();
+        skipped.skip_own_keys(&u("https://npm.corp.example/"));
+        assert!(skipped.keys.is_empty());
         let md = u("https://registry.npmjs.org/");
         let plan = FetchPlan::build(
             &wanted,
