@@ -5,7 +5,8 @@
 //! The decision table is `docs/history.md`; the signal ids (S1…S7, I1…I3) in comments below
 //! refer to it, and the tests in `tests/it/history.rs` are driven from it.
 
-pub use super::evidence::{Evidence, ReleaseRef};
+use super::evidence::describe_baseline_evidence;
+pub use super::evidence::{BaselineEvidence, Evidence, ReleaseRef};
 use super::facts::{Provenance, Publisher, ReleaseFacts};
 use super::signals::signals;
 use super::version;
@@ -195,6 +196,7 @@ fn evaluate_sorted(
                 expected_class: None,
                 seen,
                 baseline_unverified: false,
+                baseline_evidence: BaselineEvidence::None,
             },
         )];
     };
@@ -213,6 +215,7 @@ fn evaluate_sorted(
                 expected_class: None,
                 seen,
                 baseline_unverified: false,
+                baseline_evidence: BaselineEvidence::None,
             },
         )];
     };
@@ -227,7 +230,10 @@ fn evaluate_sorted(
         baseline_unverified: baseline
             .iter()
             .any(|b| matches!(b.provenance, Provenance::Announced)),
+        baseline_evidence: BaselineEvidence::of(&baseline),
     };
+    // Every finding says whether the baseline it rests on was verified or only announced.
+    let note = describe_baseline_evidence(&baseline);
     let mut out: Vec<HistoryFinding> = signals
         .into_iter()
         .map(|s| {
@@ -236,7 +242,11 @@ fn evaluate_sorted(
                 Weight::Supporting if !supporting_counts => Level::Info,
                 _ => level,
             };
-            finish(s.code, lvl, s.message, evidence.clone())
+            let message = match &note {
+                Some(n) => format!("{} {n}", s.message),
+                None => s.message,
+            };
+            finish(s.code, lvl, message, evidence.clone())
         })
         .collect();
     // Lists in reports are sorted (DESIGN §1).
@@ -322,9 +332,15 @@ fn baseline_of<'a>(r: &ReleaseFacts, earlier: &[&'a ReleaseFacts]) -> Vec<&'a Re
 /// by R's own pair in the `D` before R are skipped: one burst of token publishes (the attacker
 /// publishing every line within minutes) must not hide how the package usually publishes.
 pub(super) fn context_c(r: &ReleaseFacts, earlier: &[&ReleaseFacts]) -> bool {
-    if EvidenceClass::of(r) != EvidenceClass::Token {
-        return false;
-    }
+    EvidenceClass::of(r) == EvidenceClass::Token
+        && context_releases(r, earlier)
+            .iter()
+            .any(|x| EvidenceClass::of(x) >= EvidenceClass::Provenance)
+}
+
+/// The releases context C looks at: the `K` most recent earlier releases (any line), skipping
+/// token releases by R's own pair in the `D` before R.
+fn context_releases<'a>(r: &ReleaseFacts, earlier: &[&'a ReleaseFacts]) -> Vec<&'a ReleaseFacts> {
     let cutoff = r.time.and_then(|t| t.checked_sub(D).ok());
     let burst = |x: &ReleaseFacts| {
         EvidenceClass::of(x) == EvidenceClass::Token
@@ -334,9 +350,47 @@ pub(super) fn context_c(r: &ReleaseFacts, earlier: &[&ReleaseFacts]) -> bool {
     };
     earlier
         .iter()
+        .copied()
         .filter(|x| !burst(x))
         .take(K)
-        .any(|x| EvidenceClass::of(x) >= EvidenceClass::Provenance)
+        .collect()
+}
+
+/// The releases the history decision on `target` rests on besides `target` itself, as the
+/// engine selects them: its baseline (most recent first), then, when `target` is a token
+/// publish, the context-C releases not already listed. Computed on the facts given (announced
+/// ones, plus whatever was overlaid already); empty when `target` is removed, unknown or has no
+/// time (the engine then decides without a baseline). `verify` fetches and verifies the
+/// attestations of these releases (verified baselines, `docs/history.md`).
+pub fn baseline_versions(
+    releases: &[ReleaseFacts],
+    target: &str,
+    ctx: &HistoryContext,
+) -> Vec<String> {
+    let sorted = by_time(releases);
+    let Some(r) = sorted
+        .iter()
+        .copied()
+        .find(|r| r.version == target && !r.removed)
+    else {
+        return Vec::new();
+    };
+    let Some(t) = r.time else {
+        return Vec::new();
+    };
+    let earlier = earlier_releases(&sorted, t, ctx.now);
+    let mut out: Vec<String> = baseline_of(r, &earlier)
+        .iter()
+        .map(|b| b.version.clone())
+        .collect();
+    if EvidenceClass::of(r) == EvidenceClass::Token {
+        for x in context_releases(r, &earlier) {
+            if !out.contains(&x.version) {
+                out.push(x.version.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Whether `pair` is established for a release at `t`: it published a token release at least
