@@ -192,6 +192,8 @@ pub(super) struct Results {
     pub(super) overlay: BTreeMap<String, VerifiedFacts>,
     /// Release → why it is not verified (or did not verify), for the finding's message.
     pub(super) notes: BTreeMap<String, String>,
+    /// Release → why its attestations did not verify (`baseline-invalid`).
+    pub(super) invalid: BTreeMap<String, String>,
 }
 
 /// Counters of one run's baseline work (printed with progress, asserted by tests through the
@@ -316,6 +318,7 @@ impl Source<'_> {
                                 },
                             );
                             res.notes.insert(c.clone(), why.clone());
+                            res.invalid.insert(c.clone(), why.clone());
                         }
                         Some(Outcome::NotVerified(why)) => {
                             if !res.overlay.contains_key(c) {
@@ -522,10 +525,7 @@ fn outcome_of(ev: &VersionEvidence) -> Outcome {
         })
         .collect();
     if !invalid.is_empty() {
-        return Outcome::Invalid(format!(
-            "its attestations did not verify: {}",
-            invalid.join(", ")
-        ));
+        return Outcome::Invalid(invalid.join(", "));
     }
     if ev.registry_signature.is_verified() && ev.provenance.is_verified() {
         if let Some(id) = super::history::build_identity(&ev.identity) {

@@ -6,11 +6,13 @@
 //! what the registry client answers for the baseline releases' attestations. `--no-history`
 //! skips it (and fetches nothing extra).
 
-use super::baselines::{Job, Source};
+use super::baselines::{Job, Results, Source};
 use crate::findings::Finding;
 use crate::inventory::Inventory;
 use crate::policy::facts::{facts_from_packument, overlay_verified};
-use crate::policy::history::{evaluate_detailed, HistoryContext, HistoryFinding};
+use crate::policy::history::{
+    baseline_versions, evaluate_detailed, HistoryContext, HistoryFinding,
+};
 use crate::policy::ReleaseFacts;
 use crate::policy::{BuildIdentity, Provenance, VerifiedFacts};
 use crate::registry::plan::FetchedEvidence;
@@ -75,17 +77,16 @@ pub(super) fn join(
         });
         releases_by_name.insert(name.clone(), releases);
     }
-    let mut notes: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut results: BTreeMap<String, Results> = BTreeMap::new();
     if let Some(source) = baselines {
-        let (results, _counts) = source.run(jobs);
-        for (name, res) in results {
-            if let Some(Some(releases)) = releases_by_name.get_mut(&name) {
+        results = source.run(jobs).0;
+        for (name, res) in &results {
+            if let Some(Some(releases)) = releases_by_name.get_mut(name) {
                 overlay_verified(releases, &res.overlay);
             }
-            notes.insert(name, res.notes);
         }
     }
-    let no_notes = BTreeMap::new();
+    let no_results = Results::default();
     for p in packages.iter_mut().filter(|p| p.origin.is_registry()) {
         let name = p.registry_name().to_string();
         // No usable packument: the package already carries a deny finding — `unverifiable`
@@ -99,14 +100,54 @@ pub(super) fn join(
             .findings
             .iter()
             .any(|f| f.code == "version-not-in-registry");
-        let why = notes.get(&name).unwrap_or(&no_notes);
-        let found: Vec<Finding> = evaluate_detailed(releases, &p.version, &ctx)
+        let res = results.get(&name).unwrap_or(&no_results);
+        let mut found: Vec<Finding> = evaluate_detailed(releases, &p.version, &ctx)
             .into_iter()
             .filter(|f| !(have_gone && f.finding.code == "version-not-in-registry"))
-            .map(|f| with_reasons(f, why))
+            .map(|f| with_reasons(f, &res.notes))
             .collect();
+        found.extend(baseline_invalid(
+            &name,
+            &p.version,
+            releases,
+            &ctx,
+            &res.invalid,
+        ));
         p.findings.extend(found);
     }
+}
+
+/// `baseline-invalid` for each release the decision on `version` rests on whose attestations
+/// were fetched and did not verify: it counted as no provenance, which lowers what the history
+/// expects, so the tampering itself is reported (fail closed).
+fn baseline_invalid(
+    name: &str,
+    version: &str,
+    releases: &[ReleaseFacts],
+    ctx: &HistoryContext,
+    invalid: &BTreeMap<String, String>,
+) -> Vec<Finding> {
+    if invalid.is_empty() {
+        return Vec::new();
+    }
+    baseline_versions(releases, version, ctx)
+        .into_iter()
+        .filter_map(|b| {
+            let why = invalid.get(&b)?;
+            Some(Finding::new(
+                "baseline-invalid",
+                format!(
+                    "{}@{}, a release the publishing-history decision on {} rests on, is served \
+                     with attestations that did not verify ({why}): it counts as no provenance, \
+                     never as verified evidence. Expected: the attestations the registry \
+                     announces for it to verify.",
+                    escape_text(name),
+                    escape_text(&b),
+                    escape_text(version)
+                ),
+            ))
+        })
+        .collect()
 }
 
 /// The finding, with why each baseline release it cites was not verified (or did not verify)
