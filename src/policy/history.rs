@@ -620,6 +620,120 @@ mod tests {
     }
 
     #[test]
+    fn baseline_versions_are_the_baseline_then_the_context_releases() {
+        let rs = [
+            rel("2.0.0", 1, true, true, "a"),
+            rel("2.1.0", 2, true, true, "a"),
+            rel("1.0.0", 3, false, false, "a"),
+            rel("1.0.1", 4, false, false, "a"),
+            rel("1.0.2", 5, false, false, "a"),
+            rel("1.0.3", 6, false, false, "a"),
+            rel("2.2.0", 7, true, true, "a"),
+        ];
+        let ctx = HistoryContext::default();
+        // A token release of line 1: its baseline, then context C's releases (any line).
+        let mut all = rs.to_vec();
+        all.push(rel("1.0.4", 8, false, false, "b"));
+        assert_eq!(
+            baseline_versions(&all, "1.0.4", &ctx),
+            ["1.0.3", "1.0.2", "1.0.1", "2.2.0"]
+        );
+        // A release with provenance: no context C (it is false for it), the baseline only.
+        assert_eq!(baseline_versions(&rs, "2.2.0", &ctx), ["2.1.0", "2.0.0"]);
+        // The publisher's own token burst is skipped by context C, so older releases count.
+        let mut burst = rs.to_vec();
+        burst.push(rel("1.0.4", 8, false, false, "a"));
+        burst.push(rel("0.9.0", 9, false, false, "a"));
+        let listed = baseline_versions(&burst, "0.9.0", &ctx);
+        assert_eq!(listed, ["1.0.4", "2.2.0", "1.0.3", "2.1.0", "2.0.0"]);
+        // Nothing for an unknown, removed or timeless target, or the first release.
+        assert!(baseline_versions(&rs, "9.9.9", &ctx).is_empty());
+        assert!(baseline_versions(&rs, "2.0.0", &ctx).is_empty());
+        let mut no_time = rs.to_vec();
+        no_time[6].time = None;
+        assert!(baseline_versions(&no_time, "2.2.0", &ctx).is_empty());
+        // `now` leaves later releases out, as the engine does.
+        let now = HistoryContext {
+            now: Some("2025-03-01T12:00:00Z".parse().unwrap()),
+            ..HistoryContext::default()
+        };
+        assert!(baseline_versions(&rs, "2.2.0", &now).len() <= 1);
+    }
+
+    #[test]
+    fn every_finding_says_how_its_baseline_is_established() {
+        let id = crate::policy::BuildIdentity {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            repository: "https://github.com/o/r".into(),
+            repository_id: None,
+            workflow: "https://github.com/o/r/.github/workflows/r.yml@refs/heads/main".into(),
+            source_ref: None,
+            trigger: None,
+            runner: None,
+        };
+        let mut rs = vec![
+            rel("1.0.0", 1, true, true, "a"),
+            rel("1.1.0", 2, true, true, "a"),
+            rel("1.2.0", 3, false, false, "m"),
+        ];
+        let check = |rs: &[ReleaseFacts], state: BaselineEvidence, says: &str| {
+            let f = evaluate_detailed(rs, "1.2.0", &HistoryContext::default());
+            let down: Vec<_> = f
+                .iter()
+                .filter(|f| f.finding.code == "provenance-downgrade")
+                .collect();
+            assert!(!f.is_empty());
+            for x in &f {
+                assert_eq!(x.evidence.baseline_evidence, state);
+                assert!(x.finding.message.contains(says), "{}", x.finding.message);
+            }
+            down.len()
+        };
+        assert_eq!(
+            check(
+                &rs,
+                BaselineEvidence::Announced,
+                "Baseline evidence: announced, not verified (1.1.0, 1.0.0)"
+            ),
+            1
+        );
+        rs[1].provenance = Provenance::Verified(id.clone());
+        check(
+            &rs,
+            BaselineEvidence::Announced,
+            "announced, not verified (1.0.0); verified: 1.1.0",
+        );
+        rs[0].provenance = Provenance::Verified(id);
+        check(
+            &rs,
+            BaselineEvidence::Verified,
+            "Baseline evidence: verified (the attestations of 1.1.0, 1.0.0 verified",
+        );
+        rs[1].provenance = Provenance::Invalid;
+        check(
+            &rs,
+            BaselineEvidence::Invalid,
+            "invalid: the attestations of 1.1.0 did not verify, so they count as no provenance \
+             (never as verified evidence); verified: 1.0.0.",
+        );
+        for r in rs.iter_mut() {
+            r.provenance = Provenance::None;
+            r.trusted_publisher = false;
+        }
+        rs[2].publisher = Some(Publisher {
+            name: "z".into(),
+            email: "z@example.com".into(),
+        });
+        rs[2].install_scripts = vec!["postinstall".into()];
+        let n = check(
+            &rs,
+            BaselineEvidence::NoProvenance,
+            "Baseline evidence: no baseline release has provenance",
+        );
+        assert_eq!(n, 0);
+    }
+
+    #[test]
     fn window_around_a_version() {
         let rs: Vec<ReleaseFacts> = (1..=6)
             .map(|d| rel(&format!("1.0.{d}"), d, false, false, "a"))

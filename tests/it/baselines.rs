@@ -657,7 +657,8 @@ fn measure_baselines_on_a_1000_plus_package_tree() {
             let mut dist = json!({"integrity": sri,
                 "signatures": [w.sigstore.registry_signature(name, version, sri)]});
             if att.announced() {
-                dist["attestations"] = json!({"url": "https://registry.npmjs.org/-/npm/v1/attestations/x@1",
+                dist["attestations"] = json!({
+                    "url": format!("https://registry.npmjs.org/-/npm/v1/attestations/{name}@{version}"),
                     "provenance": {"predicateType": SLSA}});
                 let hex = sha512_hex_of(sri);
                 let publish = w.sigstore.mint_publish(name, version, &hex, t);

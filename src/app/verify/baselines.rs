@@ -557,3 +557,167 @@ fn outcome_of(ev: &VersionEvidence) -> Outcome {
         status("provenance", &ev.provenance)
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::facts::facts_from_packument;
+    use crate::policy::BuildIdentity;
+    use crate::verify::evidence::{Check, Identity, Published};
+    use serde_json::json;
+
+    /// A packument: 1.0.0–1.2.0 by trusted publishing with provenance announced, 1.3.0 a token
+    /// publish, 1.4.0 trusted publishing with provenance.
+    fn doc() -> Value {
+        let ci = json!({"name": "GitHub Actions", "email": "npm-oidc-no-reply@github.com",
+                        "trustedPublisher": {"id": "github"}});
+        let tok = json!({"name": "m", "email": "m@example.com"});
+        let att = json!({"url": "https://registry.npmjs.org/-/npm/v1/attestations/p@x",
+                         "provenance": {"predicateType": "https://slsa.dev/provenance/v1"}});
+        let v = |ver: &str, user: &Value, prov: bool| {
+            let mut dist = json!({"integrity": "sha512-AAAA"});
+            if prov {
+                dist["attestations"] = att.clone();
+            }
+            json!({"name": "p", "version": ver, "_npmUser": user, "dist": dist})
+        };
+        json!({"name": "p",
+            "versions": {"1.0.0": v("1.0.0", &ci, true), "1.1.0": v("1.1.0", &ci, true),
+                         "1.2.0": v("1.2.0", &ci, true), "1.3.0": v("1.3.0", &tok, false),
+                         "1.4.0": v("1.4.0", &ci, true)},
+            "time": {"1.0.0": "2025-01-01T00:00:00Z", "1.1.0": "2025-01-02T00:00:00Z",
+                     "1.2.0": "2025-01-03T00:00:00Z", "1.3.0": "2025-01-04T00:00:00Z",
+                     "1.4.0": "2025-01-05T00:00:00Z"}})
+    }
+
+    fn id() -> BuildIdentity {
+        BuildIdentity {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            repository: "https://github.com/o/r".into(),
+            repository_id: None,
+            workflow: "https://github.com/o/r/.github/workflows/r.yml@refs/heads/main".into(),
+            source_ref: None,
+            trigger: None,
+            runner: None,
+        }
+    }
+
+    fn plan(installed: &[&str], overlay: &[(&str, Provenance)]) -> Option<Job> {
+        let d = doc();
+        let mut releases = facts_from_packument(&d).unwrap();
+        for r in releases.iter_mut() {
+            if let Some((_, p)) = overlay.iter().find(|(v, _)| *v == r.version) {
+                r.provenance = p.clone();
+            }
+        }
+        let installed: BTreeSet<String> = installed.iter().map(|s| s.to_string()).collect();
+        Job::plan("p", &installed, &releases, &d, &HistoryContext::default())
+    }
+
+    #[test]
+    fn a_token_install_needs_every_announcing_release() {
+        let job = plan(&["1.3.0"], &[]).unwrap();
+        assert_eq!(job.needs.len(), 1);
+        assert_eq!(job.needs[0].mode, Mode::All);
+        assert_eq!(job.needs[0].candidates, ["1.2.0", "1.1.0", "1.0.0"]);
+        assert!(job.entries["1.2.0"].version.is_ok());
+        assert!(job.entries["1.2.0"].time.is_some());
+        assert!(job.skipped.is_empty());
+    }
+
+    #[test]
+    fn a_verified_install_walks_until_verified_and_skips_installed_and_token_releases() {
+        // 1.4.0's baseline is 1.3.0 (token: nothing to verify), 1.2.0, 1.1.0.
+        let job = plan(&["1.4.0"], &[("1.4.0", Provenance::Verified(id()))]).unwrap();
+        assert_eq!(job.needs[0].mode, Mode::UntilVerified);
+        assert_eq!(job.needs[0].candidates, ["1.2.0", "1.1.0"]);
+        // An installed baseline release is never fetched again.
+        let job = plan(
+            &["1.4.0", "1.2.0"],
+            &[
+                ("1.4.0", Provenance::Verified(id())),
+                ("1.2.0", Provenance::Verified(id())),
+            ],
+        )
+        .unwrap();
+        let need = job.needs.iter().find(|n| n.installed == "1.4.0").unwrap();
+        assert_eq!(need.candidates, ["1.1.0"]);
+    }
+
+    #[test]
+    fn an_unverified_install_with_provenance_fetches_nothing_and_says_why() {
+        let job = plan(&["1.4.0"], &[]).unwrap();
+        assert!(job.needs.is_empty());
+        assert!(job.entries.is_empty());
+        assert!(job.skipped["1.2.0"].contains("no downgrade is possible"));
+        // No release announcing provenance in the baseline: no job at all.
+        let d = json!({"name": "q",
+            "versions": {"1.0.0": {"_npmUser": {"name": "m", "email": "m@x"}},
+                         "1.1.0": {"_npmUser": {"name": "m", "email": "m@x"}}},
+            "time": {"1.0.0": "2025-01-01T00:00:00Z", "1.1.0": "2025-01-02T00:00:00Z"}});
+        let releases = facts_from_packument(&d).unwrap();
+        let installed = BTreeSet::from(["1.1.0".to_string()]);
+        assert!(Job::plan("q", &installed, &releases, &d, &HistoryContext::default()).is_none());
+    }
+
+    fn evidence(sig: Status, prov: Status, publish: Status) -> VersionEvidence {
+        let check = |s: Status| Check::new(s, "r");
+        VersionEvidence {
+            registry_signature: check(sig),
+            publish_attestation: check(publish),
+            provenance: check(prov),
+            integrity: check(Status::Verified),
+            published: Published {
+                time: Some("2025-01-03T00:00:00Z".parse().unwrap()),
+                source: TimeSource::Rekor,
+            },
+            identity: Identity {
+                issuer: Some("https://token.actions.githubusercontent.com".into()),
+                source_repository_uri: Some("https://github.com/o/r".into()),
+                workflow_path: Some(".github/workflows/r.yml".into()),
+                git_ref: Some("refs/heads/main".into()),
+                ..Identity::default()
+            },
+            findings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn outcome_needs_signature_and_provenance_and_fails_closed_on_any_invalid_part() {
+        use Status::*;
+        match outcome_of(&evidence(Verified, Verified, Verified)) {
+            Outcome::Verified(f) => {
+                assert!(f.signed_time.is_some());
+                assert!(matches!(f.provenance, Some(Provenance::Verified(_))));
+            }
+            o => panic!("{o:?}"),
+        }
+        for (sig, prov, publish) in [
+            (Invalid, Verified, Verified),
+            (Verified, Invalid, Verified),
+            (Verified, Verified, Invalid),
+            (Unverifiable, Invalid, Verified),
+        ] {
+            assert!(
+                matches!(
+                    outcome_of(&evidence(sig, prov, publish)),
+                    Outcome::Invalid(_)
+                ),
+                "{sig:?} {prov:?} {publish:?}"
+            );
+        }
+        for (sig, prov) in [
+            (Unverifiable, Verified),
+            (Missing, Verified),
+            (Verified, Missing),
+        ] {
+            match outcome_of(&evidence(sig, prov, Verified)) {
+                Outcome::NotVerified(why) => assert!(why.contains("not verified")),
+                o => panic!("{o:?}"),
+            }
+        }
+        let mut incomplete = evidence(Verified, Verified, Verified);
+        incomplete.identity.issuer = None;
+        assert!(matches!(outcome_of(&incomplete), Outcome::NotVerified(_)));
+    }
+}
