@@ -165,7 +165,7 @@ fn with_reasons(f: HistoryFinding, why: &BTreeMap<String, String>) -> Finding {
         .collect();
     let mut finding = f.finding;
     if !reasons.is_empty() {
-        finding.message = format!("{} ({}.)", finding.message, reasons.join("; "));
+        finding.message = format!("{} Per release: {}.", finding.message, reasons.join("; "));
     }
     finding
 }
