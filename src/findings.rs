@@ -81,6 +81,7 @@ const fn c(code: &'static str, level: Level, description: &'static str) -> CodeI
 pub const CODES: &[CodeInfo] = &[
     c("attestations-missing", Level::Deny, "the packument announces attestations but the registry serves none"),
     c("attestations-unannounced", Level::Warn, "the registry serves attestations the packument does not announce"),
+    c("baseline-invalid", Level::Deny, "the attestations of a release the history decision rests on did not verify; it counts as no provenance"),
     c("identity-changed", Level::Warn, "verified provenance from another repository, workflow, issuer or runner than the line's usual one"),
     c("identity-drift", Level::Info, "the ref kind or trigger of the provenance changed"),
     c("install-script-added", Level::Warn, "the package gains a preinstall/install/postinstall script"),

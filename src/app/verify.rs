@@ -11,6 +11,7 @@
 //! 6. the [`Report`], rendered as text or JSON; the exit code is read from its levels once, at
 //!    the end (`--fail-level`, `--allow-unverifiable`).
 
+mod baselines;
 mod history;
 mod registries;
 
@@ -310,7 +311,20 @@ fn verify_inventory(
     run_findings.extend(registries::run_findings(config, &plan));
     let (mut packages, per_registry) = verify_packages(config, inventory, &plan, &fetched);
     if config.history {
-        history::join(&mut packages, inventory, &fetched, config.now);
+        let source = baselines::Source {
+            config,
+            plan: &plan,
+            fetched: &fetched,
+            client: registry.client.clone(),
+        };
+        progress(config, "verifying the baselines of the publishing history…");
+        history::join(
+            &mut packages,
+            inventory,
+            &fetched,
+            config.now,
+            Some(&source),
+        );
     }
     let suppressed = apply_policy(config, &mut packages, &mut run_findings);
     run_findings.extend(per_registry);

@@ -1,7 +1,7 @@
 //! How a history finding cites releases: the evidence (expected baseline, seen release) in
 //! JSON, and the readable paragraph built from it.
 
-use super::facts::{Publisher, ReleaseFacts};
+use super::facts::{Provenance, Publisher, ReleaseFacts};
 use super::history::EvidenceClass;
 use super::version;
 use crate::util::escape_text;
@@ -78,6 +78,100 @@ pub struct Evidence {
     /// The baseline's provenance is only announced (not verified): the decision was made on
     /// the announced evidence.
     pub baseline_unverified: bool,
+    /// How the baseline's provenance is established: `verified`, `announced` (some release's
+    /// provenance only announced), `invalid` (some release's attestations did not verify: it
+    /// counts as no provenance), `no-provenance` (nothing to verify) or `none` (no baseline).
+    pub baseline_evidence: BaselineEvidence,
+}
+
+/// How the provenance of a finding's baseline is established (strongest doubt wins:
+/// `invalid` over `announced` over `verified`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BaselineEvidence {
+    /// Every baseline release with provenance has verified provenance.
+    Verified,
+    /// At least one baseline release's provenance is only announced (not verified).
+    Announced,
+    /// At least one baseline release's attestations were fetched and did not verify.
+    Invalid,
+    /// No baseline release has provenance, announced or verified: nothing to verify.
+    NoProvenance,
+    /// There is no baseline.
+    None,
+}
+
+impl BaselineEvidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BaselineEvidence::Verified => "verified",
+            BaselineEvidence::Announced => "announced",
+            BaselineEvidence::Invalid => "invalid",
+            BaselineEvidence::NoProvenance => "no-provenance",
+            BaselineEvidence::None => "none",
+        }
+    }
+
+    pub(super) fn of(baseline: &[&ReleaseFacts]) -> BaselineEvidence {
+        let any = |f: fn(&Provenance) -> bool| baseline.iter().any(|b| f(&b.provenance));
+        if baseline.is_empty() {
+            BaselineEvidence::None
+        } else if any(|p| matches!(p, Provenance::Invalid)) {
+            BaselineEvidence::Invalid
+        } else if any(|p| matches!(p, Provenance::Announced)) {
+            BaselineEvidence::Announced
+        } else if any(|p| matches!(p, Provenance::Verified(_))) {
+            BaselineEvidence::Verified
+        } else {
+            BaselineEvidence::NoProvenance
+        }
+    }
+}
+
+/// The sentence every history finding ends with: whether the provenance of its baseline was
+/// verified, only announced, or did not verify (naming the releases). `None` without a
+/// baseline.
+pub(super) fn describe_baseline_evidence(baseline: &[&ReleaseFacts]) -> Option<String> {
+    let list = |f: fn(&Provenance) -> bool| {
+        let v: Vec<String> = baseline
+            .iter()
+            .filter(|b| f(&b.provenance))
+            .map(|b| escape_text(&b.version))
+            .collect();
+        v.join(", ")
+    };
+    let verified = list(|p| matches!(p, Provenance::Verified(_)));
+    let announced = list(|p| matches!(p, Provenance::Announced));
+    let invalid = list(|p| matches!(p, Provenance::Invalid));
+    let also = |label: &str, v: &str| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!("; {label}: {v}")
+        }
+    };
+    let s = match BaselineEvidence::of(baseline) {
+        BaselineEvidence::None => return None,
+        BaselineEvidence::Invalid => format!(
+            "Baseline evidence: invalid: the attestations of {invalid} did not verify, so they \
+             count as no provenance (never as verified evidence){}{}.",
+            also("verified", &verified),
+            also("announced, not verified", &announced)
+        ),
+        BaselineEvidence::Announced => format!(
+            "Baseline evidence: announced, not verified ({announced}){}; decided on the \
+             announced evidence.",
+            also("verified", &verified)
+        ),
+        BaselineEvidence::Verified => format!(
+            "Baseline evidence: verified (the attestations of {verified} verified against the \
+             pinned trust roots)."
+        ),
+        BaselineEvidence::NoProvenance => {
+            "Baseline evidence: no baseline release has provenance (nothing to verify).".into()
+        }
+    };
+    Some(s)
 }
 
 pub(super) fn describe_publisher(p: &Publisher) -> String {

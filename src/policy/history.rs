@@ -5,7 +5,8 @@
 //! The decision table is `docs/history.md`; the signal ids (S1…S7, I1…I3) in comments below
 //! refer to it, and the tests in `tests/it/history.rs` are driven from it.
 
-pub use super::evidence::{Evidence, ReleaseRef};
+use super::evidence::describe_baseline_evidence;
+pub use super::evidence::{BaselineEvidence, Evidence, ReleaseRef};
 use super::facts::{Provenance, Publisher, ReleaseFacts};
 use super::signals::signals;
 use super::version;
@@ -195,6 +196,7 @@ fn evaluate_sorted(
                 expected_class: None,
                 seen,
                 baseline_unverified: false,
+                baseline_evidence: BaselineEvidence::None,
             },
         )];
     };
@@ -213,6 +215,7 @@ fn evaluate_sorted(
                 expected_class: None,
                 seen,
                 baseline_unverified: false,
+                baseline_evidence: BaselineEvidence::None,
             },
         )];
     };
@@ -227,7 +230,10 @@ fn evaluate_sorted(
         baseline_unverified: baseline
             .iter()
             .any(|b| matches!(b.provenance, Provenance::Announced)),
+        baseline_evidence: BaselineEvidence::of(&baseline),
     };
+    // Every finding says whether the baseline it rests on was verified or only announced.
+    let note = describe_baseline_evidence(&baseline);
     let mut out: Vec<HistoryFinding> = signals
         .into_iter()
         .map(|s| {
@@ -236,7 +242,11 @@ fn evaluate_sorted(
                 Weight::Supporting if !supporting_counts => Level::Info,
                 _ => level,
             };
-            finish(s.code, lvl, s.message, evidence.clone())
+            let message = match &note {
+                Some(n) => format!("{} {n}", s.message),
+                None => s.message,
+            };
+            finish(s.code, lvl, message, evidence.clone())
         })
         .collect();
     // Lists in reports are sorted (DESIGN §1).
@@ -322,9 +332,15 @@ fn baseline_of<'a>(r: &ReleaseFacts, earlier: &[&'a ReleaseFacts]) -> Vec<&'a Re
 /// by R's own pair in the `D` before R are skipped: one burst of token publishes (the attacker
 /// publishing every line within minutes) must not hide how the package usually publishes.
 pub(super) fn context_c(r: &ReleaseFacts, earlier: &[&ReleaseFacts]) -> bool {
-    if EvidenceClass::of(r) != EvidenceClass::Token {
-        return false;
-    }
+    EvidenceClass::of(r) == EvidenceClass::Token
+        && context_releases(r, earlier)
+            .iter()
+            .any(|x| EvidenceClass::of(x) >= EvidenceClass::Provenance)
+}
+
+/// The releases context C looks at: the `K` most recent earlier releases (any line), skipping
+/// token releases by R's own pair in the `D` before R.
+fn context_releases<'a>(r: &ReleaseFacts, earlier: &[&'a ReleaseFacts]) -> Vec<&'a ReleaseFacts> {
     let cutoff = r.time.and_then(|t| t.checked_sub(D).ok());
     let burst = |x: &ReleaseFacts| {
         EvidenceClass::of(x) == EvidenceClass::Token
@@ -334,9 +350,47 @@ pub(super) fn context_c(r: &ReleaseFacts, earlier: &[&ReleaseFacts]) -> bool {
     };
     earlier
         .iter()
+        .copied()
         .filter(|x| !burst(x))
         .take(K)
-        .any(|x| EvidenceClass::of(x) >= EvidenceClass::Provenance)
+        .collect()
+}
+
+/// The releases the history decision on `target` rests on besides `target` itself, as the
+/// engine selects them: its baseline (most recent first), then, when `target` is a token
+/// publish, the context-C releases not already listed. Computed on the facts given (announced
+/// ones, plus whatever was overlaid already); empty when `target` is removed, unknown or has no
+/// time (the engine then decides without a baseline). `verify` fetches and verifies the
+/// attestations of these releases (verified baselines, `docs/history.md`).
+pub fn baseline_versions(
+    releases: &[ReleaseFacts],
+    target: &str,
+    ctx: &HistoryContext,
+) -> Vec<String> {
+    let sorted = by_time(releases);
+    let Some(r) = sorted
+        .iter()
+        .copied()
+        .find(|r| r.version == target && !r.removed)
+    else {
+        return Vec::new();
+    };
+    let Some(t) = r.time else {
+        return Vec::new();
+    };
+    let earlier = earlier_releases(&sorted, t, ctx.now);
+    let mut out: Vec<String> = baseline_of(r, &earlier)
+        .iter()
+        .map(|b| b.version.clone())
+        .collect();
+    if EvidenceClass::of(r) == EvidenceClass::Token {
+        for x in context_releases(r, &earlier) {
+            if !out.contains(&x.version) {
+                out.push(x.version.clone());
+            }
+        }
+    }
+    out
 }
 
 /// Whether `pair` is established for a release at `t`: it published a token release at least
@@ -563,6 +617,120 @@ mod tests {
         // Another publisher's burst is not skipped.
         let other = rel("0.9.9", 24, false, false, "x");
         assert!(!context_c(&other, &e));
+    }
+
+    #[test]
+    fn baseline_versions_are_the_baseline_then_the_context_releases() {
+        let rs = [
+            rel("2.0.0", 1, true, true, "a"),
+            rel("2.1.0", 2, true, true, "a"),
+            rel("1.0.0", 3, false, false, "a"),
+            rel("1.0.1", 4, false, false, "a"),
+            rel("1.0.2", 5, false, false, "a"),
+            rel("1.0.3", 6, false, false, "a"),
+            rel("2.2.0", 7, true, true, "a"),
+        ];
+        let ctx = HistoryContext::default();
+        // A token release of line 1: its baseline, then context C's releases (any line).
+        let mut all = rs.to_vec();
+        all.push(rel("1.0.4", 8, false, false, "b"));
+        assert_eq!(
+            baseline_versions(&all, "1.0.4", &ctx),
+            ["1.0.3", "1.0.2", "1.0.1", "2.2.0"]
+        );
+        // A release with provenance: no context C (it is false for it), the baseline only.
+        assert_eq!(baseline_versions(&rs, "2.2.0", &ctx), ["2.1.0", "2.0.0"]);
+        // The publisher's own token burst is skipped by context C, so older releases count.
+        let mut burst = rs.to_vec();
+        burst.push(rel("1.0.4", 8, false, false, "a"));
+        burst.push(rel("0.9.0", 9, false, false, "a"));
+        let listed = baseline_versions(&burst, "0.9.0", &ctx);
+        assert_eq!(listed, ["1.0.4", "2.2.0", "1.0.3", "2.1.0", "2.0.0"]);
+        // Nothing for an unknown, removed or timeless target, or the first release.
+        assert!(baseline_versions(&rs, "9.9.9", &ctx).is_empty());
+        assert!(baseline_versions(&rs, "2.0.0", &ctx).is_empty());
+        let mut no_time = rs.to_vec();
+        no_time[6].time = None;
+        assert!(baseline_versions(&no_time, "2.2.0", &ctx).is_empty());
+        // `now` leaves later releases out, as the engine does.
+        let now = HistoryContext {
+            now: Some("2025-03-01T12:00:00Z".parse().unwrap()),
+            ..HistoryContext::default()
+        };
+        assert!(baseline_versions(&rs, "2.2.0", &now).len() <= 1);
+    }
+
+    #[test]
+    fn every_finding_says_how_its_baseline_is_established() {
+        let id = crate::policy::BuildIdentity {
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            repository: "https://github.com/o/r".into(),
+            repository_id: None,
+            workflow: "https://github.com/o/r/.github/workflows/r.yml@refs/heads/main".into(),
+            source_ref: None,
+            trigger: None,
+            runner: None,
+        };
+        let mut rs = vec![
+            rel("1.0.0", 1, true, true, "a"),
+            rel("1.1.0", 2, true, true, "a"),
+            rel("1.2.0", 3, false, false, "m"),
+        ];
+        let check = |rs: &[ReleaseFacts], state: BaselineEvidence, says: &str| {
+            let f = evaluate_detailed(rs, "1.2.0", &HistoryContext::default());
+            let down: Vec<_> = f
+                .iter()
+                .filter(|f| f.finding.code == "provenance-downgrade")
+                .collect();
+            assert!(!f.is_empty());
+            for x in &f {
+                assert_eq!(x.evidence.baseline_evidence, state);
+                assert!(x.finding.message.contains(says), "{}", x.finding.message);
+            }
+            down.len()
+        };
+        assert_eq!(
+            check(
+                &rs,
+                BaselineEvidence::Announced,
+                "Baseline evidence: announced, not verified (1.1.0, 1.0.0)"
+            ),
+            1
+        );
+        rs[1].provenance = Provenance::Verified(id.clone());
+        check(
+            &rs,
+            BaselineEvidence::Announced,
+            "announced, not verified (1.0.0); verified: 1.1.0",
+        );
+        rs[0].provenance = Provenance::Verified(id);
+        check(
+            &rs,
+            BaselineEvidence::Verified,
+            "Baseline evidence: verified (the attestations of 1.1.0, 1.0.0 verified",
+        );
+        rs[1].provenance = Provenance::Invalid;
+        check(
+            &rs,
+            BaselineEvidence::Invalid,
+            "invalid: the attestations of 1.1.0 did not verify, so they count as no provenance \
+             (never as verified evidence); verified: 1.0.0.",
+        );
+        for r in rs.iter_mut() {
+            r.provenance = Provenance::None;
+            r.trusted_publisher = false;
+        }
+        rs[2].publisher = Some(Publisher {
+            name: "z".into(),
+            email: "z@example.com".into(),
+        });
+        rs[2].install_scripts = vec!["postinstall".into()];
+        let n = check(
+            &rs,
+            BaselineEvidence::NoProvenance,
+            "Baseline evidence: no baseline release has provenance",
+        );
+        assert_eq!(n, 0);
     }
 
     #[test]

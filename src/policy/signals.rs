@@ -2,7 +2,7 @@
 //! with its readable paragraph. Levels are combined in [`super::history`].
 
 use super::evidence::{describe_baseline, describe_publisher, ReleaseRef};
-use super::facts::{Provenance, Publisher, ReleaseFacts};
+use super::facts::{Publisher, ReleaseFacts};
 use super::history::{
     account_known, context_c, is_established, EvidenceClass, HistoryContext, Signal, Weight, D,
 };
@@ -87,14 +87,8 @@ pub(super) fn signals(
     let Some(base_class) = baseline.iter().map(|b| EvidenceClass::of(b)).max() else {
         return out;
     };
-    let unverified_note = if baseline
-        .iter()
-        .any(|b| matches!(b.provenance, Provenance::Announced))
-    {
-        " The baseline's provenance is announced, not verified; decided on the announced evidence."
-    } else {
-        ""
-    };
+    // Whether the baseline was verified or only announced ends every history finding
+    // (`evidence::describe_baseline_evidence`).
 
     // S1, S2, S2p: provenance downgrade.
     if r_class == EvidenceClass::Token && base_class >= EvidenceClass::Provenance {
@@ -113,7 +107,7 @@ pub(super) fn signals(
             code: "provenance-downgrade",
             weight,
             message: format!(
-                "Expected: {expected}, class {}. Seen: {seen}: {what}.{unverified_note}",
+                "Expected: {expected}, class {}. Seen: {seen}: {what}.",
                 base_class.as_str()
             ),
         });

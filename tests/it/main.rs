@@ -1,6 +1,7 @@
 //! The integration test binary. One module per area; `npm_provenance_testkit` supplies the
 //! corpus location, the test Sigstore and the fixture registry.
 
+mod baselines;
 mod checkpoint;
 mod cli;
 mod common;

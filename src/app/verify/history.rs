@@ -1,27 +1,37 @@
 //! The publishing-history engine joined to `verify`: for every installed registry package, the
 //! releases of its (full) packument, with the installed versions' **verified** facts overlaid
 //! (signed publish time, verified provenance identity or invalid provenance), evaluated by
-//! [`crate::policy::history::evaluate`]. Pure: a function of the fetched documents, the
-//! verified reports and an explicit `now`. `--no-history` skips it.
+//! [`crate::policy::history::evaluate`]. Pure but for the baseline fetches: a function of the
+//! fetched documents, the verified reports, an explicit `now` and, with verified baselines,
+//! what the registry client answers for the baseline releases' attestations. `--no-history`
+//! skips it (and fetches nothing extra).
 
+use super::baselines::{Job, Results, Source};
 use crate::findings::Finding;
 use crate::inventory::Inventory;
 use crate::policy::facts::{facts_from_packument, overlay_verified};
-use crate::policy::history::{evaluate, HistoryContext};
+use crate::policy::history::{
+    baseline_versions, evaluate_detailed, HistoryContext, HistoryFinding,
+};
+use crate::policy::ReleaseFacts;
 use crate::policy::{BuildIdentity, Provenance, VerifiedFacts};
 use crate::registry::plan::FetchedEvidence;
 use crate::report::PackageReport;
+use crate::util::escape_text;
 use crate::verify::evidence::{Identity, Status};
 use crate::verify::registry_signature::TimeSource;
 use jiff::Timestamp;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-/// Adds the history findings of each registry package to its report.
+/// Adds the history findings of each registry package to its report. With `baselines`, the
+/// attestations of the releases each decision rests on are fetched and verified first and
+/// overlaid (verified baselines, [`super::baselines`]); without, baselines stay announced.
 pub(super) fn join(
     packages: &mut [PackageReport],
     inventory: &Inventory,
     fetched: &FetchedEvidence,
     now: Timestamp,
+    baselines: Option<&Source<'_>>,
 ) {
     let ctx = HistoryContext {
         now: Some(now),
@@ -29,46 +39,135 @@ pub(super) fn join(
     };
     // Verified facts of the installed versions, per registry name.
     let mut verified: BTreeMap<String, BTreeMap<String, VerifiedFacts>> = BTreeMap::new();
+    let mut installed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for p in packages.iter().filter(|p| p.origin.is_registry()) {
+        let name = p.registry_name().to_string();
+        installed
+            .entry(name.clone())
+            .or_default()
+            .insert(p.version.clone());
         if let Some(v) = verified_facts(p) {
             verified
-                .entry(p.registry_name().to_string())
+                .entry(name)
                 .or_default()
                 .insert(p.version.clone(), v);
         }
     }
-    let mut releases_by_name = BTreeMap::new();
-    for p in packages.iter_mut().filter(|p| p.origin.is_registry()) {
-        let name = p.registry_name().to_string();
-        let releases = releases_by_name.entry(name.clone()).or_insert_with(|| {
-            let doc = fetched
-                .packuments
-                .get(&name)
-                .and_then(|r| r.as_ref().ok())
-                .and_then(|f| serde_json::from_slice::<serde_json::Value>(&f.bytes).ok())?;
-            let mut releases = facts_from_packument(&doc).ok()?;
-            if let Some(v) = verified.get(&name) {
+    // The releases of each name, with the installed versions' verified facts overlaid, and the
+    // baseline work planned while the packument is at hand.
+    // (Each packument is parsed here a second time, as a JSON value, for the history facts:
+    // a known cost on very large packuments, measured in docs/history.md.)
+    let mut releases_by_name: BTreeMap<String, Option<Vec<ReleaseFacts>>> = BTreeMap::new();
+    let mut jobs = Vec::new();
+    for (name, versions) in &installed {
+        let doc = fetched
+            .packuments
+            .get(name)
+            .and_then(|r| r.as_ref().ok())
+            .and_then(|f| serde_json::from_slice::<serde_json::Value>(&f.bytes).ok());
+        let releases = doc.as_ref().and_then(|doc| {
+            let mut releases = facts_from_packument(doc).ok()?;
+            if let Some(v) = verified.get(name) {
                 overlay_verified(&mut releases, v);
+            }
+            if baselines.is_some() {
+                jobs.extend(Job::plan(name, versions, &releases, doc, &ctx));
             }
             Some(releases)
         });
+        releases_by_name.insert(name.clone(), releases);
+    }
+    let mut results: BTreeMap<String, Results> = BTreeMap::new();
+    if let Some(source) = baselines {
+        results = source.run(jobs).0;
+        for (name, res) in &results {
+            if let Some(Some(releases)) = releases_by_name.get_mut(name) {
+                overlay_verified(releases, &res.overlay);
+            }
+        }
+    }
+    let no_results = Results::default();
+    for p in packages.iter_mut().filter(|p| p.origin.is_registry()) {
+        let name = p.registry_name().to_string();
         // No usable packument: the package already carries a deny finding — `unverifiable`
         // (not fetched, or rejected by the packument parser, which refuses all that
         // `facts_from_packument` refuses but a missing `versions` object) or, for a packument
         // without `versions`, `version-not-in-registry`. History has nothing to add.
-        // (Each packument is parsed here a second time, as a JSON value, for the history facts:
-        // a known cost on very large packuments, left for the benchmark work to measure.)
-        let Some(releases) = releases else { continue };
+        let Some(Some(releases)) = releases_by_name.get(&name) else {
+            continue;
+        };
         let have_gone = p
             .findings
             .iter()
             .any(|f| f.code == "version-not-in-registry");
-        let found: Vec<Finding> = evaluate(releases, &p.version, &ctx)
+        let res = results.get(&name).unwrap_or(&no_results);
+        let mut found: Vec<Finding> = evaluate_detailed(releases, &p.version, &ctx)
             .into_iter()
-            .filter(|f| !(have_gone && f.code == "version-not-in-registry"))
+            .filter(|f| !(have_gone && f.finding.code == "version-not-in-registry"))
+            .map(|f| with_reasons(f, &res.notes))
             .collect();
+        found.extend(baseline_invalid(
+            &name,
+            &p.version,
+            releases,
+            &ctx,
+            &res.invalid,
+        ));
         p.findings.extend(found);
     }
+}
+
+/// `baseline-invalid` for each release the decision on `version` rests on whose attestations
+/// were fetched and did not verify: it counted as no provenance, which lowers what the history
+/// expects, so the tampering itself is reported (fail closed).
+fn baseline_invalid(
+    name: &str,
+    version: &str,
+    releases: &[ReleaseFacts],
+    ctx: &HistoryContext,
+    invalid: &BTreeMap<String, String>,
+) -> Vec<Finding> {
+    if invalid.is_empty() {
+        return Vec::new();
+    }
+    baseline_versions(releases, version, ctx)
+        .into_iter()
+        .filter_map(|b| {
+            let why = invalid.get(&b)?;
+            Some(Finding::new(
+                "baseline-invalid",
+                format!(
+                    "{}@{}, a release the publishing-history decision on {} rests on, is served \
+                     with attestations that did not verify ({why}): it counts as no provenance, \
+                     never as verified evidence. Expected: the attestations the registry \
+                     announces for it to verify.",
+                    escape_text(name),
+                    escape_text(&b),
+                    escape_text(version)
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// The finding, with why each baseline release it cites was not verified (or did not verify)
+/// appended, when known.
+fn with_reasons(f: HistoryFinding, why: &BTreeMap<String, String>) -> Finding {
+    let reasons: Vec<String> = f
+        .evidence
+        .expected
+        .iter()
+        .filter(|r| r.provenance == "announced" || r.provenance == "invalid")
+        .filter_map(|r| {
+            why.get(&r.version)
+                .map(|w| format!("{}: {w}", escape_text(&r.version)))
+        })
+        .collect();
+    let mut finding = f.finding;
+    if !reasons.is_empty() {
+        finding.message = format!("{} Per release: {}.", finding.message, reasons.join("; "));
+    }
+    finding
 }
 
 /// `name@version` → whether it has an install script, from a lockfile (`hasInstallScript`);
