@@ -277,9 +277,9 @@ fn pinned_tree_then_releases_from_other_identities_are_pin_mismatches() {
     assert!(pin_mismatches(package(&doc, "delta", "0.1.0")).is_empty());
 
     // Trust on first use never trusts what the publishing history flags: a fresh pin of the
-    // new tree skips the release by a publisher not established in the package (exit 0: it
-    // verified), and pins the rest. (alpha's new repository is flagged only once the baseline's
-    // provenance is verified, not merely announced: verified baselines, issue 9.)
+    // new tree skips the release by a publisher not established in the package and the
+    // release from another repository than its verified baseline (exit 0: both verified), and
+    // pins the rest.
     let fresh = w.dir.join("fresh");
     std::fs::create_dir_all(&fresh).unwrap();
     std::fs::copy(
@@ -298,6 +298,12 @@ fn pinned_tree_then_releases_from_other_identities_are_pin_mismatches() {
     assert!(!fresh.join("npm-provenance.toml").exists());
     let names = toml_doc::parse(&String::from_utf8_lossy(&out.stdout)).names_owned();
     assert!(!names.contains(&"beta".to_string()), "{names:?}");
+    assert!(
+        stderr.contains("alpha not pinned") && stderr.contains("identity-changed"),
+        "{}",
+        show(&out)
+    );
+    assert!(!names.contains(&"alpha".to_string()), "{names:?}");
     assert!(names.contains(&"delta".to_string()), "{names:?}");
 }
 
