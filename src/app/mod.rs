@@ -5,6 +5,7 @@
 
 mod history;
 mod inspect;
+mod snapshot;
 mod trust_roots;
 mod trust_update;
 mod verify;
@@ -50,6 +51,7 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Verify(args) => verify::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::History(args) => history::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
         Command::VerifyBundle(args) => verify_bundle::run(args),
         Command::TrustRoots { command } => match command {
             TrustRootsCommand::Show { output, trust } => trust_roots::show(output, trust),
@@ -67,6 +69,7 @@ fn output_of(command: &Command) -> Option<&OutputArgs> {
         Command::Verify(a) => &a.output,
         Command::Inspect(a) => &a.output,
         Command::History(a) => &a.output,
+        Command::Snapshot(a) => &a.output,
         Command::VerifyBundle(a) => &a.output,
         Command::TrustRoots { command } => match command {
             TrustRootsCommand::Show { output, .. } | TrustRootsCommand::Update { output, .. } => {

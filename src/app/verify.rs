@@ -28,7 +28,7 @@ use crate::registry::setup::{setup, RegistrySetup};
 use crate::registry::{ConfigInputs, FetchFailure};
 use crate::report::locate::Locations;
 use crate::report::text::TextOptions;
-use crate::report::{github, json, sarif, text, LevelOptions, PackageReport, Report};
+use crate::report::{github, json, sarif, text, Clock, LevelOptions, PackageReport, Report};
 use crate::trust::npm_keys::{KeySource, NpmKeys};
 use crate::util::escape_text;
 use crate::verify::evidence::Status;
@@ -63,6 +63,8 @@ struct Config {
     history: bool,
     /// "Now" for the history engine and policy expiries (`--danger-now`, else the clock).
     now: jiff::Timestamp,
+    /// Which of the two `now` is, for the report.
+    clock: Clock,
     /// `--policy FILE`, else `npm-provenance.toml` in the project, else the empty policy.
     policy: Policy,
     /// `trust-root-stale` for the trust material in use (run level).
@@ -70,16 +72,70 @@ struct Config {
 }
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
-    let format = args.output.format();
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let registry = setup(
-        &args.registry,
-        ConfigInputs::from_process(Some(project_dir(&path)), None),
-    )?;
+    // `--snapshot DIR`: answers only from the snapshot, with its registry map (no `.npmrc`).
+    let replay = args
+        .snapshot
+        .as_deref()
+        .map(super::snapshot::Replaying::open)
+        .transpose()?;
+    let registry = match &replay {
+        Some(r) => r.setup(&args.trust)?,
+        None => setup(
+            &args.registry,
+            ConfigInputs::from_process(Some(project_dir(&path)), None),
+        )?,
+    };
     for w in &registry.warnings {
         eprintln!("npm-provenance: warning: {}", escape_text(w));
     }
-    let config = config(&args, format, path, &registry)?;
+    let mut run = evaluate(&args, &registry)?;
+    if let Some(r) = &replay {
+        r.finish(&run.inventory_path, &mut run.report);
+    }
+    let Evaluated {
+        report,
+        format,
+        fail_level,
+        color,
+        ..
+    } = run;
+    let bytes = match format {
+        Format::Json => json::render(&report)
+            .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?
+            .into_bytes(),
+        Format::Sarif | Format::Github => ci_report(format, &report)?,
+        Format::Text => text::render(
+            &report,
+            TextOptions {
+                color: color && args.output.output.is_none(),
+                fail_level,
+            },
+        )
+        .into_bytes(),
+    };
+    super::emit(&args.output, &bytes)?;
+    Ok(if report.fails_at(fail_level) {
+        exit::FINDINGS
+    } else {
+        exit::CLEAN
+    })
+}
+
+/// A run of the pipeline up to the report.
+pub(super) struct Evaluated {
+    pub report: Report,
+    /// The lockfile (or directory) the inventory was read from.
+    pub inventory_path: PathBuf,
+    pub format: Format,
+    pub fail_level: Level,
+    pub color: bool,
+}
+
+/// Steps 1–6 on `registry` (live, recording a snapshot, or replaying one): the report.
+pub(super) fn evaluate(args: &VerifyArgs, registry: &RegistrySetup) -> Result<Evaluated, AppError> {
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let config = config(args, args.output.format(), path, registry)?;
     let inventory = inventory::load(&config.path, &config.inventory)?;
     if inventory.registry_packages().next().is_none() {
         return Err(AppError::Inventory(format!(
@@ -88,26 +144,13 @@ pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
             inventory.packages.len()
         )));
     }
-    let report = verify_inventory(&config, &registry, &inventory)?;
-    let bytes = match config.format {
-        Format::Json => json::render(&report)
-            .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?
-            .into_bytes(),
-        Format::Sarif | Format::Github => ci_report(config.format, &report)?,
-        Format::Text => text::render(
-            &report,
-            TextOptions {
-                color: config.color && args.output.output.is_none(),
-                fail_level: config.fail_level,
-            },
-        )
-        .into_bytes(),
-    };
-    super::emit(&args.output, &bytes)?;
-    Ok(if report.fails_at(config.fail_level) {
-        exit::FINDINGS
-    } else {
-        exit::CLEAN
+    let report = verify_inventory(&config, registry, &inventory)?;
+    Ok(Evaluated {
+        report,
+        inventory_path: inventory.source.path.clone(),
+        format: config.format,
+        fail_level: config.fail_level,
+        color: config.color,
     })
 }
 
@@ -177,13 +220,16 @@ fn config(
     let stderr_tty = std::io::stderr().is_terminal();
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let now = super::danger_now(&args.output)?.unwrap_or_else(jiff::Timestamp::now);
+    let pinned = super::danger_now(&args.output)?;
+    let now = pinned.unwrap_or_else(jiff::Timestamp::now);
+    let clock = pinned.map_or(Clock::System, |now| Clock::DangerNow { now });
     let trust_findings = super::trust_roots::stale_findings(&args.trust, now)?;
     Ok(Config {
         trust_findings,
         policy,
         history: !args.no_history,
         now,
+        clock,
         format,
         fail_level,
         levels: LevelOptions {
@@ -205,7 +251,7 @@ fn config(
 }
 
 /// The directory whose `.npmrc` applies: the project directory of `path`.
-fn project_dir(path: &Path) -> PathBuf {
+pub(super) fn project_dir(path: &Path) -> PathBuf {
     let dir = if path.is_dir() {
         path.to_path_buf()
     } else {
@@ -281,6 +327,7 @@ fn verify_inventory(
     run_findings.extend(per_registry);
     let mut report = Report::build(inventory, packages, run_findings, config.levels);
     report.summary.suppressed = suppressed;
+    report.clock = config.clock;
     progress(config, "done.");
     Ok(report)
 }
