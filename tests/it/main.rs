@@ -19,6 +19,7 @@ mod policy_file;
 mod registry;
 mod registry_signatures;
 mod report_ci;
+mod snapshot;
 mod tamper;
 mod testpki;
 mod trust;
