@@ -214,6 +214,13 @@ pub struct InspectArgs {
     /// Exit 1 when a finding is at or above this level (deny, warn, info).
     #[arg(long, value_name = "LEVEL", default_value = "deny")]
     pub fail_level: String,
+    /// Answer from a snapshot taken by `npm-provenance snapshot` (offline).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["registry", "metadata_registry", "offline", "cache_dir", "concurrency", "danger_allow_http", "packument", "attestations", "tarball"]
+    )]
+    pub snapshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -229,6 +236,13 @@ pub struct HistoryArgs {
     /// Offline: the full packument from a file.
     #[arg(long, value_name = "FILE")]
     pub packument: Option<PathBuf>,
+    /// Answer from a snapshot taken by `npm-provenance snapshot` (offline).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["registry", "metadata_registry", "offline", "cache_dir", "concurrency", "danger_allow_http", "packument"]
+    )]
+    pub snapshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

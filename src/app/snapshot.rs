@@ -15,10 +15,10 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
-use crate::cli::{Format, OutputArgs, SnapshotArgs, TrustArgs, VerifyArgs};
+use crate::cli::{Format, OutputArgs, RegistryArgs, SnapshotArgs, TrustArgs, VerifyArgs};
 use crate::error::{exit, AppError};
 use crate::registry::redact::redact_url;
-use crate::registry::setup::{setup_recording, setup_replay, RegistrySetup};
+use crate::registry::setup::{setup, setup_recording, setup_replay, RegistrySetup};
 use crate::registry::snapshot::{
     prepare_dir, InventoryRecord, Manifest, Options, Outcome, Recorder, Registries, Replay, Tool,
     TrustRecord, SCHEMA,
@@ -253,7 +253,29 @@ fn summary_json(dir: &Path, m: &Manifest) -> serde_json::Value {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Replay (`verify --snapshot DIR`)
+// Replay (`verify --snapshot DIR`, `inspect`/`history --snapshot DIR`)
+
+/// The client of `inspect` and `history`: live from `args`, or answering from the snapshot
+/// `DIR` (with its registry map; said on stderr).
+pub(super) fn registry(
+    args: &RegistryArgs,
+    inputs: ConfigInputs,
+    snapshot: Option<&Path>,
+) -> Result<RegistrySetup, AppError> {
+    match snapshot {
+        None => setup(args, inputs),
+        Some(dir) => {
+            let replay = Arc::new(Replay::open(dir)?);
+            eprintln!(
+                "npm-provenance: registry data from snapshot {} taken at {} (replayed offline: \
+                 nothing is fetched)",
+                dir.display(),
+                replay.manifest().taken_at
+            );
+            setup_replay(replay)
+        }
+    }
+}
 
 /// A snapshot being replayed by `verify`.
 pub(super) struct Replaying {

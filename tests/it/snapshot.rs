@@ -336,6 +336,42 @@ fn damaged_and_absent_answers_are_unverifiable_never_verified() {
     assert_eq!(ok.status.code(), Some(0), "{}", stderr(&ok));
     assert_eq!(report(&ok)["summary"]["verified"], 2);
 
+    // `inspect` and `history` answer from the snapshot too.
+    let inspect = run(&[
+        "inspect".into(),
+        "alpha@1.0.0".into(),
+        "--snapshot".into(),
+        s(&snap),
+        "--trusted-root".into(),
+        s(&w.dir.join("trusted_root.json")),
+        "--npm-keys".into(),
+        keys.clone(),
+        "--json".into(),
+    ]);
+    let doc = report(&inspect);
+    assert_eq!(doc["evidence"]["provenance"]["status"], "verified", "{doc}");
+    let history = run(&[
+        "history".into(),
+        "beta".into(),
+        "--snapshot".into(),
+        s(&snap),
+        "--json".into(),
+    ]);
+    let doc = report(&history);
+    assert_eq!(doc["versions"][0]["version"], "2.0.0", "{doc}");
+    let history = run(&[
+        "history".into(),
+        "newcomer".into(),
+        "--snapshot".into(),
+        s(&snap),
+        "--json".into(),
+    ]);
+    let doc = report(&history);
+    assert!(
+        doc["findings"].to_string().contains("not in the snapshot"),
+        "{doc}"
+    );
+
     // One body changed in place (same size): that package is unverifiable, the other is not.
     let m = manifest(&snap);
     let att = m["entries"]
