@@ -60,12 +60,7 @@ pub fn run(args: SnapshotArgs) -> Result<u8, AppError> {
         tool: Tool::this(),
         inventory: inventory_record(&run.inventory_path)?,
         registries: registries(&registry),
-        options: Options {
-            history: !args.no_history,
-            omit: args.omit.clone(),
-            workspace: args.workspace.clone(),
-            policy: args.policy.as_ref().map(|p| p.display().to_string()),
-        },
+        options: options_of(&args.no_history, &args.omit, &args.workspace, &args.policy),
         trust,
         complete: false,
         failed: 0,
@@ -110,6 +105,51 @@ fn as_verify_args(args: &SnapshotArgs) -> VerifyArgs {
         quiet: args.quiet,
         snapshot: None,
     }
+}
+
+fn options_of(
+    no_history: &bool,
+    omit: &[String],
+    workspace: &[String],
+    policy: &Option<PathBuf>,
+) -> Options {
+    Options {
+        history: !*no_history,
+        omit: omit.to_vec(),
+        workspace: workspace.to_vec(),
+        policy: policy.as_ref().map(|p| p.display().to_string()),
+    }
+}
+
+/// Same fetch-shaping flags (order of repeated flags aside).
+fn same_options(a: &Options, b: &Options) -> bool {
+    let sorted = |v: &[String]| {
+        let mut v = v.to_vec();
+        v.sort();
+        v
+    };
+    a.history == b.history
+        && sorted(&a.omit) == sorted(&b.omit)
+        && sorted(&a.workspace) == sorted(&b.workspace)
+        && a.policy == b.policy
+}
+
+fn describe_options(o: &Options) -> String {
+    let mut parts = vec![if o.history {
+        "history on".to_string()
+    } else {
+        "--no-history".to_string()
+    }];
+    parts.extend(o.omit.iter().map(|x| format!("--omit {}", escape_text(x))));
+    parts.extend(
+        o.workspace
+            .iter()
+            .map(|x| format!("--workspace {}", escape_text(x))),
+    );
+    if let Some(p) = &o.policy {
+        parts.push(format!("--policy {}", escape_text(p)));
+    }
+    parts.join(", ")
 }
 
 fn inventory_record(path: &Path) -> Result<InventoryRecord, AppError> {
@@ -293,7 +333,8 @@ impl Replaying {
     /// The client answering from the snapshot. Says on stderr where the data comes from, and
     /// warns when the snapshot is incomplete or this run's trust material differs from the one
     /// it was taken with (the replay always uses this machine's own).
-    pub fn setup(&self, trust: &TrustArgs) -> Result<RegistrySetup, AppError> {
+    pub fn setup(&self, args: &VerifyArgs) -> Result<RegistrySetup, AppError> {
+        let trust = &args.trust;
         let m = self.replay.manifest();
         eprintln!(
             "npm-provenance: registry data from snapshot {} taken at {} (replayed offline: \
@@ -325,6 +366,15 @@ impl Replaying {
                  verdicts may differ from the snapshot machine's",
                 ours.npm_keys_sha256,
                 escape_text(&m.trust.npm_keys_sha256)
+            );
+        }
+        let ours = options_of(&args.no_history, &args.omit, &args.workspace, &args.policy);
+        if !same_options(&ours, &m.options) {
+            eprintln!(
+                "npm-provenance: warning: this run's --no-history/--omit/--workspace/--policy \
+                 differ from the snapshot's ({}); what it needs beyond the snapshot is \
+                 unverifiable",
+                describe_options(&m.options)
             );
         }
         setup_replay(self.replay.clone())

@@ -80,7 +80,7 @@ pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
         .map(super::snapshot::Replaying::open)
         .transpose()?;
     let registry = match &replay {
-        Some(r) => r.setup(&args.trust)?,
+        Some(r) => r.setup(&args)?,
         None => setup(
             &args.registry,
             ConfigInputs::from_process(Some(project_dir(&path)), None),

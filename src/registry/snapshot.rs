@@ -848,6 +848,31 @@ mod tests {
     }
 
     #[test]
+    fn the_fuzzing_seed_reaches_past_parsing() {
+        let dir = tmp("seed");
+        std::fs::create_dir_all(&dir).unwrap();
+        let seed = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fuzz/seeds/snapshot_manifest/entries.json"
+        );
+        std::fs::copy(seed, dir.join(MANIFEST)).unwrap();
+        let r = Replay::open(&dir).unwrap();
+        assert_eq!(r.manifest().entries.len(), 3);
+        let u = Url::parse("https://registry.example/flaky").unwrap();
+        assert_eq!(
+            r.answer(
+                &u,
+                Accept::Json,
+                ResourceKind::Packument,
+                &SizeCaps::default()
+            )
+            .unwrap_err(),
+            FetchFailure::TooLarge { cap: 10 }
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn bad_manifests_name_the_file() {
         let dir = tmp("bad");
         std::fs::create_dir_all(&dir).unwrap();

@@ -534,6 +534,19 @@ fn snapshot_refuses_a_directory_of_other_data_and_replay_refuses_fetch_flags() {
         assert_eq!(doc["complete"], true);
     }
 
+    let same = replay(&w, &project, &snap, &[]);
+    assert!(
+        !stderr(&same).contains("differ from the snapshot's"),
+        "{}",
+        stderr(&same)
+    );
+    let other = replay(&w, &project, &snap, &["--no-history"]);
+    assert!(
+        stderr(&other).contains("differ from the snapshot's (history on)"),
+        "{}",
+        stderr(&other)
+    );
+
     for flag in [
         &["--registry", "http://127.0.0.1:9/"][..],
         &["--offline"],
