@@ -4,7 +4,8 @@
 //! 2. [`inventory::load`] (lockfile or `node_modules`); an empty inventory is exit 2;
 //! 3. the fetch plan ([`crate::registry::plan`]): one full packument per name, the attestations
 //!    of each installed version, registry keys where none are pinned; run on a tokio runtime
-//!    built here, bounded by the client. A fetch failure is that package's `unverifiable`;
+//!    built here, bounded by the client. A fetch failure is that package's `unverifiable`.
+//!    With `--snapshot DIR` the client answers only from a snapshot ([`super::snapshot`]);
 //! 4. pure verification per package ([`verify_version`]);
 //! 5. the publishing-history engine ([`history`]) adds its findings to every registry package,
 //!    from the full packument with the verified facts overlaid (`--no-history` skips it);
