@@ -244,7 +244,8 @@ fn config(
         },
         user_keys,
         pinned_keys,
-        metadata_registry: args.registry.metadata_registry.is_some(),
+        // From the setup, not the flag: a replayed snapshot carries its own.
+        metadata_registry: registry.metadata_registry.is_some(),
         sigstore,
         progress: stderr_tty && !ci && !args.quiet,
         color: std::io::stdout().is_terminal() && !no_color,

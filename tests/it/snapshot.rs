@@ -620,3 +620,168 @@ fn clock_is_reported_and_drives_exclusion_expiry() {
     let text = replay(&w, &project, &snap, &["--npm-keys", &keys]);
     assert!(stdout(&text).contains("clock: system"), "{}", stdout(&text));
 }
+
+/// Replay of real registry data (nuxt's packument and attestations, relayed by
+/// `--metadata-registry`) with the embedded production trust material: same bytes, and no
+/// trust warning (the same material on both sides).
+#[test]
+fn real_nuxt_data_replays_identically_with_production_trust() {
+    let Some(corpus) = npm_provenance_testkit::corpus::corpus_dir(module_path!()) else {
+        return;
+    };
+    let reg = FixtureRegistry::start();
+    npm_provenance_testkit::fixture_registry::load_corpus(&reg, &corpus).unwrap();
+    let nuxt: Value = serde_json::from_slice(
+        &std::fs::read(corpus.join("provenance-action/npm-registry__metadata__nuxt.json")).unwrap(),
+    )
+    .unwrap();
+    let pkg = |v: &str| {
+        Pkg::with_integrity(
+            "nuxt",
+            v,
+            nuxt["versions"][v]["dist"]["integrity"].as_str().unwrap(),
+        )
+    };
+    let dir = std::env::temp_dir().join(format!("npmprov-snap-nuxt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = dir.join("package-lock.json");
+    std::fs::write(
+        &lock,
+        super::verify_e2e::lockfile(&[pkg("4.1.2"), pkg("3.13.0"), pkg("3.0.0")]),
+    )
+    .unwrap();
+    let common = |cmd: &str, cache: &str| -> Vec<String> {
+        vec![
+            cmd.into(),
+            s(&lock),
+            "--metadata-registry".into(),
+            reg.url(),
+            "--cache-dir".into(),
+            s(&dir.join(cache)),
+        ]
+    };
+    let mut live_args = common("verify", "cache-live");
+    live_args.extend(["--json", "--danger-now", "2030-01-01T00:00:00Z"].map(String::from));
+    let live = run(&live_args);
+    let snap = dir.join("snap");
+    let mut snap_args = common("snapshot", "cache-snap");
+    snap_args.extend(["--out".to_string(), s(&snap)]);
+    let taken = run(&snap_args);
+    assert_eq!(taken.status.code(), Some(0), "{}", stdout(&taken));
+    drop(reg);
+    let m = manifest(&snap);
+    assert!(m["registries"]["metadata"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://127.0.0.1:"));
+    let replayed = run(&[
+        "verify".into(),
+        s(&lock),
+        "--snapshot".into(),
+        s(&snap),
+        "--json".into(),
+        "--danger-now".into(),
+        "2030-01-01T00:00:00Z".into(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(live.status.code(), Some(0), "{}", stdout(&live));
+    assert_eq!(
+        replayed.status.code(),
+        Some(0),
+        "{}{}",
+        stderr(&replayed),
+        stdout(&replayed)
+    );
+    assert!(replayed.stdout == live.stdout, "{}", stdout(&replayed));
+    assert_eq!(report(&replayed)["summary"]["with_provenance"], 2);
+    assert!(
+        !stderr(&replayed).contains("warning"),
+        "{}",
+        stderr(&replayed)
+    );
+}
+
+/// A 1,000+ package corpus lockfile: snapshot, registry stopped, identical replay.
+#[test]
+fn corpus_lockfile_of_1000_plus_packages_replays_identically() {
+    let Some(corpus) = npm_provenance_testkit::corpus::corpus_dir(module_path!()) else {
+        return;
+    };
+    let lock = corpus.join("lockfiles/npm-v3-insomnia-1830pkgs/package-lock.json");
+    let inv = npm_provenance::inventory::load(
+        &lock,
+        &npm_provenance::inventory::InventoryOptions::default(),
+    )
+    .unwrap();
+    let mut pkgs: Vec<Pkg> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for p in inv.registry_packages() {
+        if !seen.insert((p.name.clone(), p.version.clone())) {
+            continue;
+        }
+        let integrity = p.integrity.as_ref().unwrap().to_string();
+        let mut pkg = Pkg::with_integrity(&p.name, &p.version, &integrity);
+        if pkgs.len() % 100 == 0 {
+            pkg.att = Att::Full;
+        }
+        pkgs.push(pkg);
+    }
+    assert!(pkgs.len() >= 1000);
+    let mut w = World::new("snap-big");
+    w.publish(&pkgs);
+    let base = |cmd: &str| -> Vec<String> {
+        vec![
+            cmd.into(),
+            s(&lock),
+            "--metadata-registry".into(),
+            w.registry.url(),
+            "--trusted-root".into(),
+            s(&w.dir.join("trusted_root.json")),
+            "--npm-keys".into(),
+            s(&w.dir.join("npm-keys.json")),
+            "--quiet".into(),
+        ]
+    };
+    let mut live_args = base("verify");
+    live_args.extend(["--json", "--danger-now", NOW].map(String::from));
+    let live = run(&live_args);
+    let snap = w.dir.join("snap");
+    let mut snap_args = base("snapshot");
+    snap_args.extend(["--out".to_string(), s(&snap)]);
+    let taken = run(&snap_args);
+    assert_eq!(taken.status.code(), Some(0), "{}", stdout(&taken));
+    stop_registry(&mut w);
+    let replayed = run(&[
+        "verify".into(),
+        s(&lock),
+        "--snapshot".into(),
+        s(&snap),
+        "--trusted-root".into(),
+        s(&w.dir.join("trusted_root.json")),
+        "--npm-keys".into(),
+        s(&w.dir.join("npm-keys.json")),
+        "--json".into(),
+        "--danger-now".into(),
+        NOW.into(),
+    ]);
+    assert_eq!(replayed.status.code(), live.status.code());
+    assert!(
+        replayed.stdout == live.stdout,
+        "the replayed report differs"
+    );
+    let doc = report(&live);
+    assert!(
+        doc["summary"]["verified"].as_u64().unwrap() >= 1000,
+        "{}",
+        doc["summary"]
+    );
+    let m = manifest(&snap);
+    assert_eq!(m["complete"], true);
+    // One packument per name, the attestations of every version.
+    let names: std::collections::BTreeSet<&str> = pkgs.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(
+        m["entries"].as_array().unwrap().len(),
+        names.len() + pkgs.len()
+    );
+}
