@@ -39,8 +39,18 @@ pub fn run(args: SnapshotArgs) -> Result<u8, AppError> {
         )));
     }
     // Refuse a directory of other data before any work.
+    let created = !args.out.exists();
     prepare_dir(&args.out)?;
-    let verify_args = as_verify_args(&args);
+    let result = take(&args, format);
+    if result.is_err() && created {
+        // Only an empty directory goes: never anything written into it meanwhile.
+        let _ = std::fs::remove_dir(&args.out);
+    }
+    result
+}
+
+fn take(args: &SnapshotArgs, format: Format) -> Result<u8, AppError> {
+    let verify_args = as_verify_args(args);
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
     let taken_at = Timestamp::now();
     let recorder = Arc::new(Recorder::new());

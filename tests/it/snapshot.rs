@@ -524,6 +524,15 @@ fn snapshot_refuses_a_directory_of_other_data_and_replay_refuses_fetch_flags() {
     assert!(w.registry.requests().is_empty(), "fetched before refusing");
     assert!(!out_dir.join("manifest.json").exists());
 
+    // No inventory: exit 2, and the directory it would have created is not left behind.
+    let empty = w.dir.join("no-project");
+    std::fs::create_dir_all(&empty).unwrap();
+    let never = w.dir.join("never");
+    let out = snapshot(&w, &empty, &never, &["--json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(report(&out)["error"]["kind"], "inventory");
+    assert!(!never.exists());
+
     // An earlier snapshot is replaced.
     let snap = w.dir.join("snap");
     for _ in 0..2 {
