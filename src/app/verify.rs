@@ -195,11 +195,11 @@ fn config(
     let policy = Policy::load_for(&project_dir(&path), args.policy.as_deref())?;
     let fail_level = policy.effective_fail_level(fail_flag);
     let cfg = &registry.config;
+    // Redacted: the map is shown in the report (a `registry=https://user:pass@host/` must not
+    // be), and a replayed snapshot, whose map has no userinfo, then gives the same report.
     let registries = RegistryMap::new(
-        cfg.default_registry.as_str(),
-        cfg.scopes
-            .iter()
-            .map(|(s, u)| (s.clone(), u.as_str().to_string())),
+        &redact_url(&cfg.default_registry),
+        cfg.scopes.iter().map(|(s, u)| (s.clone(), redact_url(u))),
     );
     let (root_json, _) = super::trust_roots::trusted_root_json(&args.trust)?;
     let sigstore = SigstoreTrust::from_json(&root_json).map_err(|e| {

@@ -315,6 +315,57 @@ fn no_token_reaches_a_snapshot() {
 }
 
 #[test]
+fn registry_userinfo_reaches_neither_the_report_nor_the_snapshot() {
+    const PASSWORD: &str = "s3cretPassw0rd";
+    let mut w = World::new("snap-userinfo");
+    let mut a = Pkg::new("alpha", "1.0.0");
+    a.att = Att::Full;
+    w.publish(std::slice::from_ref(&a));
+    let project = w.project("app", &[a]);
+    let with_userinfo =
+        w.registry
+            .url()
+            .replacen("http://", &format!("http://alice:{PASSWORD}@"), 1);
+    std::fs::write(
+        project.join(".npmrc"),
+        format!("registry={with_userinfo}\n"),
+    )
+    .unwrap();
+    let keys = s(&w.dir.join("npm-keys.json"));
+    let live = verify(
+        &w,
+        &project,
+        "cache-live",
+        &["--npm-keys", &keys, "--json", "--danger-now", NOW],
+    );
+    assert_eq!(live.status.code(), Some(0), "{}", stdout(&live));
+    assert!(!stdout(&live).contains(PASSWORD), "{}", stdout(&live));
+    assert_eq!(
+        package(&report(&live), "alpha", "1.0.0")["registry"],
+        w.registry.url()
+    );
+    let snap = w.dir.join("snap");
+    let taken = snapshot(&w, &project, &snap, &["--npm-keys", &keys]);
+    assert_eq!(taken.status.code(), Some(0), "{}", stdout(&taken));
+    for f in files(&snap) {
+        let text = String::from_utf8_lossy(&std::fs::read(&f).unwrap()).into_owned();
+        assert!(
+            !text.contains(PASSWORD) && !text.contains("alice"),
+            "{}",
+            f.display()
+        );
+    }
+    stop_registry(&mut w);
+    let replayed = replay(
+        &w,
+        &project,
+        &snap,
+        &["--npm-keys", &keys, "--json", "--danger-now", NOW],
+    );
+    assert!(replayed.stdout == live.stdout, "{}", stdout(&replayed));
+}
+
+#[test]
 fn damaged_and_absent_answers_are_unverifiable_never_verified() {
     let w = World::new("snap-damage");
     let keys = s(&w.dir.join("npm-keys.json"));
