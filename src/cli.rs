@@ -24,6 +24,9 @@ pub enum Command {
     Inspect(InspectArgs),
     /// The publishing timeline of every version of a package.
     History(HistoryArgs),
+    /// Record every registry response a `verify` of PATH needs, for an offline
+    /// `verify --snapshot DIR` (air-gapped audits).
+    Snapshot(SnapshotArgs),
     /// Verify any Sigstore bundle (sigstore-conformance CLI protocol).
     VerifyBundle(VerifyBundleArgs),
     /// Write the verified identities of a project's packages into the policy file (trust on
@@ -147,6 +150,46 @@ pub struct VerifyArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replay a snapshot taken by `npm-provenance snapshot` instead of fetching: fully
+    /// offline, with the snapshot's registry map; the trust material stays this machine's.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["registry", "metadata_registry", "offline", "cache_dir", "concurrency", "danger_allow_http"]
+    )]
+    pub snapshot: Option<PathBuf>,
+}
+
+/// `snapshot`: the fetch-shaping flags of `verify`, and where to write.
+#[derive(Debug, Clone, Args)]
+pub struct SnapshotArgs {
+    /// Project directory, lockfile, or node_modules directory (default: current directory).
+    pub path: Option<PathBuf>,
+    /// The snapshot directory: created, or a previous snapshot (replaced); never a non-empty
+    /// directory that is not a snapshot.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// Do not run the publishing-history engine (as `verify --no-history`).
+    #[arg(long)]
+    pub no_history: bool,
+    /// Leave out dependency types, as npm does (dev, optional, peer).
+    #[arg(long, value_name = "TYPE")]
+    pub omit: Vec<String>,
+    /// Only this workspace.
+    #[arg(long, value_name = "NAME")]
+    pub workspace: Vec<String>,
+    /// Policy file (default: npm-provenance.toml in the project).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -203,6 +246,13 @@ pub struct InspectArgs {
     /// Exit 1 when a finding is at or above this level (deny, warn, info).
     #[arg(long, value_name = "LEVEL", default_value = "deny")]
     pub fail_level: String,
+    /// Answer from a snapshot taken by `npm-provenance snapshot` (offline).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["registry", "metadata_registry", "offline", "cache_dir", "concurrency", "danger_allow_http", "packument", "attestations", "tarball"]
+    )]
+    pub snapshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -218,6 +268,13 @@ pub struct HistoryArgs {
     /// Offline: the full packument from a file.
     #[arg(long, value_name = "FILE")]
     pub packument: Option<PathBuf>,
+    /// Answer from a snapshot taken by `npm-provenance snapshot` (offline).
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["registry", "metadata_registry", "offline", "cache_dir", "concurrency", "danger_allow_http", "packument"]
+    )]
+    pub snapshot: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

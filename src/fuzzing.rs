@@ -44,6 +44,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("packument", packument),
     ("pnpm_lock", pnpm_lock),
     ("policy", policy),
+    ("snapshot_manifest", snapshot_manifest),
     ("statement", statement),
     ("trusted_root", trusted_root),
     ("tuf_root", tuf_root),
@@ -212,6 +213,33 @@ pub fn cache_entry(data: &[u8]) {
         if let Some(entry) = cache.get(&key) {
             // Served only when the body matches its recorded length (and checksum).
             assert_eq!(entry.meta.body_len, entry.body.len() as u64);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A snapshot's `manifest.json` (`verify --snapshot DIR`: the directory may come from another
+/// machine), then a replay of each of its first entries against bodies that are absent or hold
+/// the manifest's own bytes.
+pub fn snapshot_manifest(data: &[u8]) {
+    use crate::registry::snapshot::{Replay, BODIES, MANIFEST};
+    use crate::registry::{Accept, ResourceKind, SizeCaps};
+    let dir = scratch_dir();
+    if std::fs::write(dir.join(MANIFEST), data).is_err() {
+        return;
+    }
+    if let Ok(replay) = Replay::open(&dir) {
+        let _ = replay.registry_config();
+        let _ = std::fs::create_dir_all(dir.join(BODIES));
+        for (i, e) in replay.manifest().entries.iter().take(8).enumerate() {
+            if let Some(sha) = e.sha256.as_deref().filter(|_| i % 2 == 0) {
+                let _ = std::fs::write(dir.join(BODIES).join(sha), data);
+            }
+            if let Ok(url) = url::Url::parse(&e.url) {
+                for kind in [ResourceKind::Packument, ResourceKind::Attestations] {
+                    let _ = replay.answer(&url, Accept::Json, kind, &SizeCaps::default());
+                }
+            }
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -116,7 +116,7 @@ fn fetch_packument(args: &HistoryArgs) -> Result<(Option<Value>, Vec<Finding>), 
         )));
     }
     let inputs = ConfigInputs::from_process(std::env::current_dir().ok(), None);
-    let reg = setup::setup(&args.registry, inputs)?;
+    let reg = super::snapshot::registry(&args.registry, inputs, args.snapshot.as_deref())?;
     for w in &reg.warnings {
         eprintln!("npm-provenance: warning: {}", escape_text(w));
     }

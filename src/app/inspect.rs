@@ -48,10 +48,12 @@ pub fn run(args: InspectArgs) -> Result<u8, AppError> {
     let now = super::danger_now(&args.output)?;
     let (name, version) = parse_spec(&args.spec)?;
     // Any file option: offline, no network request (what was not supplied is not-checked).
-    let offline = args.packument.is_some()
-        || args.attestations.is_some()
-        || args.tarball.is_some()
-        || args.trust.npm_keys.is_some();
+    // `--snapshot` answers as the registry did (it excludes the other file options).
+    let offline = args.snapshot.is_none()
+        && (args.packument.is_some()
+            || args.attestations.is_some()
+            || args.tarball.is_some()
+            || args.trust.npm_keys.is_some());
     let (root_json, _) = super::trust_roots::trusted_root_json(&args.trust)?;
     let sigstore = SigstoreTrust::from_json(&root_json).map_err(|e| {
         AppError::parse(
@@ -231,9 +233,10 @@ fn gather_from_registry(
     version: &str,
 ) -> Result<(Gathered, Option<NpmKeys>), AppError> {
     let project_dir = std::env::current_dir().ok();
-    let setup = setup::setup(
+    let setup = super::snapshot::registry(
         &args.registry,
         ConfigInputs::from_process(project_dir, None),
+        args.snapshot.as_deref(),
     )?;
     for w in &setup.warnings {
         eprintln!("npm-provenance: warning: {}", escape_text(w));

@@ -6,6 +6,7 @@
 mod history;
 mod inspect;
 mod pin;
+mod snapshot;
 mod trust_roots;
 mod trust_update;
 mod verify;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Verify(args) => verify::run(args),
         Command::Inspect(args) => inspect::run(args),
         Command::History(args) => history::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
         Command::VerifyBundle(args) => verify_bundle::run(args),
         Command::Pin(args) => pin::run(args),
         Command::TrustRoots { command } => match command {
@@ -69,6 +71,7 @@ fn output_of(command: &Command) -> Option<&OutputArgs> {
         Command::Verify(a) => &a.output,
         Command::Inspect(a) => &a.output,
         Command::History(a) => &a.output,
+        Command::Snapshot(a) => &a.output,
         Command::VerifyBundle(a) => &a.output,
         Command::Pin(_) => return None,
         Command::TrustRoots { command } => match command {

@@ -8,7 +8,7 @@
 //! Exit: 0 when every registry package verified (whether or not anything new was pinned), 1
 //! when some did not (they are listed and not pinned), 2 on errors (nothing written).
 
-use crate::cli::{Format, OutputArgs, PinArgs, VerifyArgs};
+use crate::cli::{OutputArgs, PinArgs, VerifyArgs};
 use crate::error::{exit, AppError};
 use crate::findings::Level;
 use crate::policy::config::{Policy, FILE_NAME, IGNORABLE_WHEN_OLD};
@@ -55,9 +55,10 @@ pub fn run(args: PinArgs) -> Result<u8, AppError> {
         workspace: args.workspace.clone(),
         policy: Some(policy_path.clone()),
         quiet: args.quiet,
+        snapshot: None,
     };
     let now = super::danger_now(&verify_args.output)?.unwrap_or_else(jiff::Timestamp::now);
-    let (_, report) = verify::build_report(&verify_args, Format::Text, Some(policy.clone()))?;
+    let report = verify::build_report(&verify_args, Some(policy.clone()))?.report;
 
     let run_denies: Vec<String> = report
         .findings

@@ -4,7 +4,8 @@
 //! 2. [`inventory::load`] (lockfile or `node_modules`); an empty inventory is exit 2;
 //! 3. the fetch plan ([`crate::registry::plan`]): one full packument per name, the attestations
 //!    of each installed version, registry keys where none are pinned; run on a tokio runtime
-//!    built here, bounded by the client. A fetch failure is that package's `unverifiable`;
+//!    built here, bounded by the client. A fetch failure is that package's `unverifiable`.
+//!    With `--snapshot DIR` the client answers only from a snapshot ([`super::snapshot`]);
 //! 4. pure verification per package ([`verify_version`]);
 //! 5. the publishing-history engine ([`history`]) adds its findings to every registry package,
 //!    from the full packument with the verified facts overlaid (`--no-history` skips it);
@@ -32,7 +33,7 @@ use crate::registry::setup::{setup, RegistrySetup};
 use crate::registry::{ConfigInputs, FetchFailure};
 use crate::report::locate::Locations;
 use crate::report::text::TextOptions;
-use crate::report::{github, json, sarif, text, LevelOptions, PackageReport, Report};
+use crate::report::{github, json, sarif, text, Clock, LevelOptions, PackageReport, Report};
 use crate::trust::npm_keys::{KeySource, NpmKeys};
 use crate::util::escape_text;
 use crate::verify::evidence::Status;
@@ -67,6 +68,8 @@ pub(super) struct Config {
     history: bool,
     /// "Now" for the history engine and policy expiries (`--danger-now`, else the clock).
     now: jiff::Timestamp,
+    /// Which of the two `now` is, for the report.
+    clock: Clock,
     /// `--policy FILE`, else `npm-provenance.toml` in the project, else the empty policy.
     policy: Policy,
     /// The keys files of the policy's `[[registry]]` entries.
@@ -76,46 +79,56 @@ pub(super) struct Config {
 }
 
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
-    let format = args.output.format();
-    let (config, report) = build_report(&args, format, None)?;
-    let bytes = match config.format {
+    let run = build_report(&args, None)?;
+    let Evaluated {
+        report,
+        format,
+        fail_level,
+        color,
+        ..
+    } = run;
+    let bytes = match format {
         Format::Json => json::render(&report)
             .map_err(|e| AppError::Usage(format!("cannot render JSON: {e}")))?
             .into_bytes(),
-        Format::Sarif | Format::Github => ci_report(config.format, &report)?,
+        Format::Sarif | Format::Github => ci_report(format, &report)?,
         Format::Text => text::render(
             &report,
             TextOptions {
-                color: config.color && args.output.output.is_none(),
-                fail_level: config.fail_level,
+                color: color && args.output.output.is_none(),
+                fail_level,
             },
         )
         .into_bytes(),
     };
     super::emit(&args.output, &bytes)?;
-    Ok(if report.fails_at(config.fail_level) {
+    Ok(if report.fails_at(fail_level) {
         exit::FINDINGS
     } else {
         exit::CLEAN
     })
 }
 
-/// Steps 1–6 up to the report, shared with `pin`. `policy` replaces the policy `args` names
-/// (`pin` loads its target file itself, which may not exist yet).
-pub(super) fn build_report(
+/// A run of the pipeline up to the report.
+pub(super) struct Evaluated {
+    pub report: Report,
+    /// The lockfile (or directory) the inventory was read from.
+    pub inventory_path: PathBuf,
+    pub format: Format,
+    pub fail_level: Level,
+    pub color: bool,
+}
+
+/// Steps 1–6 on `registry` (live, recording a snapshot, or replaying one): the report.
+/// `policy` replaces the policy `args` names (`pin` loads its target file itself, which may
+/// not exist yet).
+pub(super) fn evaluate(
     args: &VerifyArgs,
-    format: Format,
+    registry: &RegistrySetup,
     policy: Option<Policy>,
-) -> Result<(Config, Report), AppError> {
+) -> Result<Evaluated, AppError> {
     let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
-    let registry = setup(
-        &args.registry,
-        ConfigInputs::from_process(Some(project_dir(&path)), None),
-    )?;
-    for w in &registry.warnings {
-        eprintln!("npm-provenance: warning: {}", escape_text(w));
-    }
-    let config = config(args, format, path, &registry, policy)?;
+    let config = config(args, args.output.format(), path, registry, policy)?;
     let inventory = inventory::load(&config.path, &config.inventory)?;
     if inventory.registry_packages().next().is_none() {
         return Err(AppError::Inventory(format!(
@@ -124,8 +137,44 @@ pub(super) fn build_report(
             inventory.packages.len()
         )));
     }
-    let report = verify_inventory(&config, &registry, &inventory)?;
-    Ok((config, report))
+    let report = verify_inventory(&config, registry, &inventory)?;
+    Ok(Evaluated {
+        report,
+        inventory_path: inventory.source.path.clone(),
+        format: config.format,
+        fail_level: config.fail_level,
+        color: config.color,
+    })
+}
+
+/// Steps 1–6 on the live registry, or on the snapshot `args` names (`--snapshot DIR`: answers
+/// only from the snapshot, with its registry map, never the project's `.npmrc`). Shared with
+/// `pin`, which passes the policy it loaded itself.
+pub(super) fn build_report(
+    args: &VerifyArgs,
+    policy: Option<Policy>,
+) -> Result<Evaluated, AppError> {
+    let path = args.path.clone().unwrap_or_else(|| PathBuf::from("."));
+    let replay = args
+        .snapshot
+        .as_deref()
+        .map(super::snapshot::Replaying::open)
+        .transpose()?;
+    let registry = match &replay {
+        Some(r) => r.setup(args)?,
+        None => setup(
+            &args.registry,
+            ConfigInputs::from_process(Some(project_dir(&path)), None),
+        )?,
+    };
+    for w in &registry.warnings {
+        eprintln!("npm-provenance: warning: {}", escape_text(w));
+    }
+    let mut run = evaluate(args, &registry, policy)?;
+    if let Some(r) = &replay {
+        r.finish(&run.inventory_path, &mut run.report);
+    }
+    Ok(run)
 }
 
 /// The build identity of a package's verified provenance certificate (for `pin`).
@@ -180,11 +229,11 @@ fn config(
     let registry_keys = registries::RegistryKeys::load(&policy)?;
     let fail_level = policy.effective_fail_level(fail_flag);
     let cfg = &registry.config;
+    // Redacted: the map is shown in the report (a `registry=https://user:pass@host/` must not
+    // be), and a replayed snapshot, whose map has no userinfo, then gives the same report.
     let registries = RegistryMap::new(
-        cfg.default_registry.as_str(),
-        cfg.scopes
-            .iter()
-            .map(|(s, u)| (s.clone(), u.as_str().to_string())),
+        &redact_url(&cfg.default_registry),
+        cfg.scopes.iter().map(|(s, u)| (s.clone(), redact_url(u))),
     );
     let (root_json, _) = super::trust_roots::trusted_root_json(&args.trust)?;
     let sigstore = SigstoreTrust::from_json(&root_json).map_err(|e| {
@@ -206,7 +255,9 @@ fn config(
     let stderr_tty = std::io::stderr().is_terminal();
     let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let now = super::danger_now(&args.output)?.unwrap_or_else(jiff::Timestamp::now);
+    let pinned = super::danger_now(&args.output)?;
+    let now = pinned.unwrap_or_else(jiff::Timestamp::now);
+    let clock = pinned.map_or(Clock::System, |now| Clock::DangerNow { now });
     let trust_findings = super::trust_roots::stale_findings(&args.trust, now)?;
     Ok(Config {
         trust_findings,
@@ -214,6 +265,7 @@ fn config(
         registry_keys,
         history: !args.no_history,
         now,
+        clock,
         format,
         fail_level,
         levels: LevelOptions {
@@ -227,7 +279,8 @@ fn config(
         },
         user_keys,
         pinned_keys,
-        metadata_registry: args.registry.metadata_registry.is_some(),
+        // From the setup, not the flag: a replayed snapshot carries its own.
+        metadata_registry: registry.metadata_registry.is_some(),
         sigstore,
         progress: stderr_tty && !ci && !args.quiet,
         color: std::io::stdout().is_terminal() && !no_color,
@@ -330,6 +383,7 @@ fn verify_inventory(
     run_findings.extend(per_registry);
     let mut report = Report::build(inventory, packages, run_findings, config.levels);
     report.summary.suppressed = suppressed;
+    report.clock = config.clock;
     progress(config, "done.");
     Ok(report)
 }

@@ -21,6 +21,7 @@ use super::config::{AuthEntry, RegistryConfig};
 pub use super::outcome::{ClientError, FetchError, FetchFailure, Fetched};
 use super::redact::redact_url;
 use super::shape::check_shape;
+use super::snapshot::SnapshotHook;
 
 /// Which representation to ask for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +124,9 @@ pub struct ClientOptions {
     pub offline: bool,
     /// Redirects followed per request.
     pub max_redirects: u8,
+    /// `snapshot`: record every answer; `verify --snapshot`: answer only from a snapshot
+    /// (no request is ever sent, the cache is not used).
+    pub snapshot: Option<SnapshotHook>,
 }
 
 impl Default for ClientOptions {
@@ -139,6 +143,7 @@ impl Default for ClientOptions {
             cache: None,
             offline: false,
             max_redirects: 5,
+            snapshot: None,
         }
     }
 }
@@ -242,7 +247,30 @@ impl RegistryClient {
     /// Fetches `url`. Served from the cache when the entry is immutable (or `--offline`),
     /// revalidated with `If-None-Match`/`If-Modified-Since` otherwise. A 200 body is stored
     /// only after it passed the kind's shape check, so a bad answer never poisons the cache.
+    /// With a snapshot hook: replayed from the snapshot only (never a request), or recorded.
     pub async fn get(
+        &self,
+        url: &Url,
+        accept: Accept,
+        kind: ResourceKind,
+    ) -> Result<Fetched, FetchError> {
+        match &self.opts.snapshot {
+            Some(SnapshotHook::Replay(replay)) => replay
+                .answer(url, accept, kind, &self.opts.size_caps)
+                .map_err(|reason| FetchError {
+                    url_redacted: redact_url(url),
+                    reason,
+                }),
+            Some(SnapshotHook::Record(recorder)) => {
+                let result = self.get_live(url, accept, kind).await;
+                recorder.record(url, accept, kind, &result);
+                result
+            }
+            None => self.get_live(url, accept, kind).await,
+        }
+    }
+
+    async fn get_live(
         &self,
         url: &Url,
         accept: Accept,

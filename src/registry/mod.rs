@@ -8,6 +8,8 @@
 //!   run-level `registry-metadata-stripped` finding.
 //! - [`redact`]: URLs as they may appear in logs, errors and findings.
 //! - [`setup`]: the command line's registry flags into a ready client.
+//! - [`snapshot`]: recording every answer of a run into a snapshot directory, and replaying
+//!   one offline (`snapshot`, `verify --snapshot`).
 
 pub mod attestations;
 pub mod cache;
@@ -20,6 +22,7 @@ pub mod public;
 pub mod redact;
 pub mod setup;
 mod shape;
+pub mod snapshot;
 
 pub use cache::Cache;
 pub use client::{

@@ -38,6 +38,12 @@ pub enum FetchFailure {
     Decode,
     #[error("plain http to a non-loopback host refused (see --danger-allow-http)")]
     Insecure,
+    /// `verify --snapshot`: the snapshot holds no answer for this request.
+    #[error("not in the snapshot")]
+    NotInSnapshot,
+    /// `verify --snapshot`: the recorded body is missing or differs from its recorded sha256.
+    #[error("the snapshot's recorded answer is damaged: {0}")]
+    SnapshotDamaged(String),
 }
 
 /// A failed fetch: the redacted URL and the reason.

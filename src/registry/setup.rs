@@ -11,6 +11,7 @@ use super::cache::Cache;
 use super::client::{ClientOptions, RegistryClient};
 use super::config::{ConfigInputs, RegistryConfig};
 use super::redact::redact_str;
+use super::snapshot::{Recorder, Replay, SnapshotHook};
 use crate::cli::RegistryArgs;
 use crate::error::AppError;
 
@@ -28,7 +29,43 @@ pub struct RegistrySetup {
 }
 
 /// Builds the client for `args`. `inputs.cli_registry` is taken from `args.registry`.
-pub fn setup(args: &RegistryArgs, mut inputs: ConfigInputs) -> Result<RegistrySetup, AppError> {
+pub fn setup(args: &RegistryArgs, inputs: ConfigInputs) -> Result<RegistrySetup, AppError> {
+    setup_with(args, inputs, None)
+}
+
+/// [`setup`], with every answer of the client recorded into `recorder` (`snapshot`).
+pub fn setup_recording(
+    args: &RegistryArgs,
+    inputs: ConfigInputs,
+    recorder: Arc<Recorder>,
+) -> Result<RegistrySetup, AppError> {
+    setup_with(args, inputs, Some(SnapshotHook::Record(recorder)))
+}
+
+/// A client that answers only from `replay` (`verify --snapshot`): the snapshot's registry map,
+/// no cache, no credentials; it never sends a request.
+pub fn setup_replay(replay: Arc<Replay>) -> Result<RegistrySetup, AppError> {
+    let config = replay.registry_config()?;
+    let metadata_registry = replay.metadata_registry()?;
+    let opts = ClientOptions {
+        snapshot: Some(SnapshotHook::Replay(replay)),
+        ..ClientOptions::default()
+    };
+    let client = RegistryClient::new(opts, &config)
+        .map_err(|e| AppError::Usage(format!("registry client: {e}")))?;
+    Ok(RegistrySetup {
+        client: Arc::new(client),
+        config,
+        metadata_registry,
+        warnings: Vec::new(),
+    })
+}
+
+fn setup_with(
+    args: &RegistryArgs,
+    mut inputs: ConfigInputs,
+    snapshot: Option<SnapshotHook>,
+) -> Result<RegistrySetup, AppError> {
     inputs.cli_registry = args.registry.clone();
     let config = RegistryConfig::load(&inputs).map_err(|e| AppError::parse(e.path, e.problem))?;
     let mut warnings = config.warnings.clone();
@@ -56,6 +93,7 @@ pub fn setup(args: &RegistryArgs, mut inputs: ConfigInputs) -> Result<RegistrySe
     let mut opts = ClientOptions {
         allow_http: args.danger_allow_http,
         offline: args.offline,
+        snapshot,
         ..ClientOptions::default()
     };
     if let Some(n) = args.concurrency {

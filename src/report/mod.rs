@@ -27,11 +27,34 @@ pub const SCHEMA: &str = "npm-provenance/report/v1";
 pub struct Report {
     pub schema: &'static str,
     pub inventory: InventoryInfo,
+    /// What "now" was for the time-dependent rules (exclusion expiry, history age rules).
+    pub clock: Clock,
     pub summary: Summary,
     /// Run-level findings (inventory, registry), sorted by level (deny first), code, message.
     pub findings: Vec<Finding>,
     /// Every package, sorted by (name, version, origin, registry, paths).
     pub packages: Vec<PackageReport>,
+    /// The registry data came from a snapshot (`verify --snapshot`). Not in the JSON, which
+    /// stays byte-identical to the live run's; the text output says it.
+    #[serde(skip)]
+    pub snapshot: Option<SnapshotNote>,
+}
+
+/// The clock the time-dependent rules were evaluated at: the system clock (its value is not
+/// recorded, so the report stays identical across runs over the same inputs) or the one
+/// pinned by `--danger-now`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "source", rename_all = "kebab-case")]
+pub enum Clock {
+    System,
+    DangerNow { now: jiff::Timestamp },
+}
+
+/// Where the registry data of a replayed run came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotNote {
+    pub dir: String,
+    pub taken_at: jiff::Timestamp,
 }
 
 /// Where the inventory came from.
@@ -274,9 +297,11 @@ impl Report {
                 binds_bytes: inventory.binds_bytes,
                 workspace: inventory.source.workspace.clone(),
             },
+            clock: Clock::System,
             summary,
             findings,
             packages,
+            snapshot: None,
         }
     }
 

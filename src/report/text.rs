@@ -6,7 +6,7 @@
 //! escapes, so a packument cannot write terminal sequences or fake lines. Colour only when the
 //! caller says so (a terminal, and `NO_COLOR` unset).
 
-use super::{PackageReport, Report};
+use super::{Clock, PackageReport, Report};
 use crate::findings::{Finding, Level};
 use crate::inventory::Origin;
 use crate::util::escape_text;
@@ -86,6 +86,25 @@ fn summary(out: &mut String, r: &Report) {
         "  findings: {} deny, {} warn, {} info",
         s.findings.deny, s.findings.warn, s.findings.info
     );
+    match r.clock {
+        Clock::System => {
+            let _ = writeln!(
+                out,
+                "  clock: system (time-dependent rules at the time of the run)"
+            );
+        }
+        Clock::DangerNow { now } => {
+            let _ = writeln!(out, "  clock: pinned by --danger-now at {now}");
+        }
+    }
+    if let Some(snap) = &r.snapshot {
+        let _ = writeln!(
+            out,
+            "  registry data: snapshot {} taken at {}, replayed offline",
+            x(&snap.dir),
+            snap.taken_at
+        );
+    }
 }
 
 fn label(level: Level, color: bool) -> String {

@@ -22,6 +22,7 @@ mod policy_registry;
 mod registry;
 mod registry_signatures;
 mod report_ci;
+mod snapshot;
 mod tamper;
 mod testpki;
 mod trust;

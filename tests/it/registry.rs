@@ -64,6 +64,7 @@ pub(crate) fn test_options(cache: Option<Cache>) -> ClientOptions {
         cache,
         offline: false,
         max_redirects: 5,
+        snapshot: None,
     }
 }
 
