@@ -455,12 +455,17 @@ impl Replay {
     /// Reads and checks `DIR/manifest.json`. A missing, unreadable or malformed manifest is an
     /// error naming the file (exit 2); bodies are checked when read.
     pub fn open(dir: &Path) -> Result<Replay, AppError> {
+        Replay::open_capped(dir, MAX_MANIFEST_BYTES, MAX_ENTRIES)
+    }
+
+    /// [`Replay::open`] with the size and entry caps given (the tests' edge cases).
+    fn open_capped(dir: &Path, max_bytes: u64, max_entries: usize) -> Result<Replay, AppError> {
         let path = dir.join(MANIFEST);
         let meta = std::fs::metadata(&path).map_err(|e| AppError::read(&path, e))?;
-        if meta.len() > MAX_MANIFEST_BYTES {
+        if meta.len() > max_bytes {
             return Err(AppError::parse(
                 &path,
-                format!("larger than the {MAX_MANIFEST_BYTES}-byte cap of a snapshot manifest"),
+                format!("larger than the {max_bytes}-byte cap of a snapshot manifest"),
             ));
         }
         let bytes = std::fs::read(&path).map_err(|e| AppError::read(&path, e))?;
@@ -474,10 +479,10 @@ impl Replay {
                 format!("schema {:?}, expected {SCHEMA:?}", manifest.schema),
             ));
         }
-        if manifest.entries.len() > MAX_ENTRIES {
+        if manifest.entries.len() > max_entries {
             return Err(AppError::parse(
                 &path,
-                format!("more than {MAX_ENTRIES} entries"),
+                format!("more than {max_entries} entries"),
             ));
         }
         let mut answers = HashMap::with_capacity(manifest.entries.len());

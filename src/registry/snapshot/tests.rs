@@ -300,3 +300,53 @@ fn bad_manifests_name_the_file() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The manifest caps at their edge: a manifest exactly at the byte cap, with exactly the
+/// allowed entries, at the allowed depth opens; one byte, one entry or one level more is
+/// refused naming the file and the cap.
+#[test]
+fn manifest_caps_at_and_beyond_the_edge() {
+    let dir = tmp("caps");
+    std::fs::create_dir_all(dir.join(BODIES)).unwrap();
+    let entry = |i: usize| {
+        serde_json::json!({"url": format!("https://r.example/p{i}"), "accept": "*/*",
+            "kind": "packument", "outcome": "not-found", "body": null, "size": null,
+            "sha256": null, "fetched_at": "2025-01-01T00:00:00Z"})
+    };
+    let mut m = serde_json::to_value(header()).unwrap();
+    m["entries"] = (0..3).map(entry).collect();
+    let bytes = serde_json::to_vec(&m).unwrap();
+    std::fs::write(dir.join(MANIFEST), &bytes).unwrap();
+    let len = bytes.len() as u64;
+    assert!(Replay::open_capped(&dir, len, 3).is_ok());
+    let problem = |r: Result<Replay, AppError>| match r {
+        Err(AppError::Parse { path, problem }) => {
+            assert!(path.ends_with(MANIFEST));
+            problem
+        }
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("accepted a manifest beyond a cap"),
+    };
+    assert!(
+        problem(Replay::open_capped(&dir, len - 1, 3)).contains(&format!("{}-byte cap", len - 1))
+    );
+    assert!(problem(Replay::open_capped(&dir, len, 2)).contains("more than 2 entries"));
+
+    // Depth: the manifest's own depth is 4; a value nested to the cap (16) inside an unknown
+    // field still opens, one level more is refused before parsing.
+    let nest = |levels: usize| {
+        let mut v = serde_json::json!(1);
+        for _ in 0..levels {
+            v = serde_json::json!([v]);
+        }
+        v
+    };
+    let mut deep = m.clone();
+    deep["x"] = nest(MAX_MANIFEST_DEPTH - 1);
+    std::fs::write(dir.join(MANIFEST), serde_json::to_vec(&deep).unwrap()).unwrap();
+    assert!(Replay::open(&dir).is_ok());
+    deep["x"] = nest(MAX_MANIFEST_DEPTH);
+    std::fs::write(dir.join(MANIFEST), serde_json::to_vec(&deep).unwrap()).unwrap();
+    assert!(problem(Replay::open(&dir)).contains("deeper"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
