@@ -53,19 +53,7 @@ fn url_of(v: &Item, at: &str) -> Result<String, String> {
     } else {
         return Err(format!("{at}: expected a URL string or a table with `url`"));
     };
-    if text.contains('$') {
-        return Err(format!(
-            "{at}: environment interpolation is not supported in the URL; pass the registry with --registry"
-        ));
-    }
-    let mut url = url::Url::parse(text).map_err(|e| format!("{at}: not a URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(format!("{at}: not an http(s) URL"));
-    }
-    // Both only fail for URLs that cannot carry credentials, which http(s) URLs can.
-    let _ = url.set_username("");
-    let _ = url.set_password(None);
-    Ok(url.to_string())
+    super::config_registry_url(text, at)
 }
 
 #[cfg(test)]

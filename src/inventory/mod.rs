@@ -470,6 +470,25 @@ pub(crate) fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, InventoryErr
     Ok(bytes)
 }
 
+/// A registry URL written in a package manager's own config file (`.yarnrc.yml`,
+/// `bunfig.toml`): http(s) only, no environment interpolation (refused, naming `at`), and
+/// credentials in the URL dropped (they would otherwise reach reports and snapshots).
+pub(crate) fn config_registry_url(text: &str, at: &str) -> Result<String, String> {
+    if text.contains('$') {
+        return Err(format!(
+            "{at}: environment interpolation ({text:?}) is not supported; pass the registry with --registry"
+        ));
+    }
+    let mut url = url::Url::parse(text).map_err(|e| format!("{at}: {text:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{at}: {text:?} is not an http(s) URL"));
+    }
+    // Both only fail for URLs that cannot carry credentials, which http(s) URLs can.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    Ok(url.to_string())
+}
+
 /// `base` overlaid with what a package manager's own registry configuration file says
 /// (`bunfig.toml`, `.yarnrc.yml`), or `base` unchanged when `path` does not exist. The file is
 /// read with its size cap, must be UTF-8, and every problem names it.

@@ -51,17 +51,10 @@ fn apply(text: &str, base: &RegistryMap) -> Result<RegistryMap, String> {
     Ok(RegistryMap::new(&default, scopes))
 }
 
-/// A registry URL as written; `${ENV}` interpolation is not done, so it is refused.
+/// A registry URL as written, credentials dropped; `${ENV}` interpolation is not done, so it is
+/// refused.
 fn url_of(url: &str, at: &str) -> Result<String, String> {
-    if url.contains("${") {
-        return Err(format!(
-            "{at}: environment interpolation ({url:?}) is not supported; pass the registry with --registry"
-        ));
-    }
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
-        return Err(format!("{at}: {url:?} is not an http(s) URL"));
-    }
-    Ok(url.to_string())
+    super::config_registry_url(url, at)
 }
 
 #[cfg(test)]
@@ -92,5 +85,18 @@ mod tests {
         assert!(apply("npmScopes: 1\n", &base)
             .unwrap_err()
             .contains("npmScopes"));
+    }
+
+    #[test]
+    fn credentials_in_a_registry_url_are_dropped() {
+        let m = apply(
+            "npmRegistryServer: \"https://u:hunter2@npm.corp.example/\"\nnpmScopes:\n  c:\n    npmRegistryServer: https://tok@c.example/npm/\n",
+            &RegistryMap::public(),
+        )
+        .unwrap();
+        let all = format!("{m:?}");
+        assert!(!all.contains("hunter2") && !all.contains("tok@"), "{all}");
+        assert!(all.contains("https://npm.corp.example/"), "{all}");
+        assert!(all.contains("https://c.example/npm/"), "{all}");
     }
 }
