@@ -78,10 +78,11 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/npmprov-bench.XXXXXX")"
 SERVER_PID=""
 cleanup() {
   if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
+  if [ "${KEEP:-0}" = 1 ]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT INT TERM
 mkdir -p "$WORK/home" "$WORK/results"
+: >"$WORK/home/.npmrc"
 RESULTS="$WORK/results/runs.jsonl"
 : >"$RESULTS"
 
@@ -131,7 +132,7 @@ run_one() {
       ;;
     npm)
       ( cd "$WORK/tree" && env -i HOME="$WORK/home" PATH="$PATH" NO_COLOR=1 \
-          npm_config_userconfig=/dev/null npm_config_globalconfig=/dev/null \
+          npm_config_userconfig="$WORK/home/.npmrc" \
           NODE_OPTIONS="--require $ROOT/benches/npm-dns.cjs" \
           NODE_EXTRA_CA_CERTS="$WORK/server/tuf-ca.pem" \
           /usr/bin/time -v -o "$timef" faketime '2026-08-01 00:00:00' \
