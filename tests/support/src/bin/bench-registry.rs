@@ -585,8 +585,15 @@ fn write_tree(tree: &Path, lock: &Value, root_pkg: &Value) -> Result<(), String>
         if let Some(d) = link.parent() {
             std::fs::create_dir_all(d).map_err(|e| format!("{}: {e}", d.display()))?;
         }
+        #[cfg(unix)]
         std::os::unix::fs::symlink(&target, &link)
             .map_err(|e| format!("{}: {e}", link.display()))?;
+        #[cfg(not(unix))]
+        return Err(format!(
+            "{}: workspace links need a unix system ({})",
+            link.display(),
+            target.display()
+        ));
     }
     Ok(())
 }
