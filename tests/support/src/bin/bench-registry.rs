@@ -630,9 +630,16 @@ fn control_loop(listener: TcpListener, reg: &FixtureRegistry, tuf: Option<&Fixtu
     for stream in listener.incoming() {
         let Ok(mut s) = stream else { continue };
         let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-        let mut buf = [0u8; 2048];
-        let n = s.read(&mut buf).unwrap_or(0);
-        let line = String::from_utf8_lossy(&buf[..n]);
+        // Read the whole request head (bounded) before answering and closing.
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
+            match s.read(&mut chunk) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let line = String::from_utf8_lossy(&buf);
         let body = if line.starts_with("GET /reset") {
             reg.clear_log();
             if let Some(t) = tuf {
