@@ -42,23 +42,26 @@ impl Packument {
             )));
         }
         crate::util::json::check_depth(bytes, MAX_PACKUMENT_DEPTH).map_err(PackumentError)?;
-        let value: serde_json::Value =
-            serde_json::from_slice(bytes).map_err(|e| PackumentError(format!("not JSON: {e}")))?;
-        let obj = value
-            .as_object()
-            .ok_or_else(|| PackumentError("not a JSON object".into()))?;
-        let name = obj.get("name").and_then(|v| v.as_str()).map(str::to_owned);
-        if let Some(versions) = obj.get("versions") {
-            let versions = versions
-                .as_object()
-                .ok_or_else(|| PackumentError("`versions` is not an object".into()))?
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            let time = match obj.get("time") {
-                Some(serde_json::Value::Object(t)) => {
-                    t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
-                }
+        // One streaming pass that keeps only what `PackumentVersion` reads: no tree of the
+        // whole document (readmes, dependencies, scripts: most of a big packument's bytes) is
+        // ever built, and nothing is cloned.
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let top = lean::Top::deserialize(&mut de)
+            .and_then(|t| de.end().map(|()| t))
+            .map_err(|e| PackumentError(format!("not JSON: {e}")))?;
+        let lean::Top::Object(mut top) = top else {
+            return Err(PackumentError("not a JSON object".into()));
+        };
+        let name = top
+            .remove("name")
+            .and_then(|v| v.as_str().map(str::to_owned));
+        if let Some(versions) = top.remove(lean::VERSIONS) {
+            let versions = match versions {
+                lean::Field::Versions(v) => v,
+                _ => return Err(PackumentError("`versions` is not an object".into())),
+            };
+            let time = match top.remove("time").map(lean::Field::into_value) {
+                Some(serde_json::Value::Object(t)) => t.into_iter().collect(),
                 _ => BTreeMap::new(),
             };
             return Ok(Packument {
@@ -68,12 +71,23 @@ impl Packument {
             });
         }
         // A version document: `{name, version, dist, …}`.
-        match (obj.get("version").and_then(|v| v.as_str()), obj.get("dist")) {
-            (Some(version), Some(_)) => Ok(Packument {
-                name,
-                versions: BTreeMap::from([(version.to_owned(), value.clone())]),
-                time: BTreeMap::new(),
-            }),
+        let version = top
+            .get("version")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        match (version, top.contains_key("dist")) {
+            (Some(version), true) => {
+                let doc: serde_json::Map<String, serde_json::Value> = top
+                    .into_iter()
+                    .filter(|(k, _)| lean::VERSION_FIELDS.contains(&k.as_str()))
+                    .map(|(k, v)| (k, v.into_value()))
+                    .collect();
+                Ok(Packument {
+                    name,
+                    versions: BTreeMap::from([(version, doc.into())]),
+                    time: BTreeMap::new(),
+                })
+            }
             _ => Err(PackumentError(
                 "neither a packument (`versions`) nor a version document (`version`, `dist`)"
                     .into(),
@@ -199,6 +213,185 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
+/// The streaming, field-skipping parse behind [`Packument::from_slice`].
+mod lean {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::Deserialize;
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+    use std::fmt;
+
+    pub(super) const VERSIONS: &str = "versions";
+    /// The fields of a version entry [`super::PackumentVersion`] reads: everything else is
+    /// skipped while parsing.
+    pub(super) const VERSION_FIELDS: &[&str] = &["name", "version", "dist", "_npmUser"];
+    /// The top-level fields kept: the packument's, and a version document's.
+    const TOP_FIELDS: &[&str] = &["name", "versions", "time", "version", "dist", "_npmUser"];
+
+    /// A kept top-level field: `versions` parsed lean (when it is an object), others whole.
+    pub(super) enum Field {
+        Versions(BTreeMap<String, Value>),
+        Other(Value),
+    }
+
+    impl Field {
+        pub(super) fn as_str(&self) -> Option<&str> {
+            match self {
+                Field::Other(v) => v.as_str(),
+                Field::Versions(_) => None,
+            }
+        }
+        pub(super) fn into_value(self) -> Value {
+            match self {
+                Field::Other(v) => v,
+                // Only `versions` is ever parsed this way, and never turned back into a value.
+                Field::Versions(_) => Value::Null,
+            }
+        }
+    }
+
+    /// The top level: an object of kept fields (last duplicate wins, as `serde_json::Value`),
+    /// or anything else.
+    pub(super) enum Top {
+        Object(BTreeMap<String, Field>),
+        NotObject,
+    }
+
+    impl<'de> Deserialize<'de> for Top {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
+            d.deserialize_any(TopVisitor)
+        }
+    }
+
+    /// Consumes any non-map value and reports `NotObject` for it.
+    macro_rules! not_object {
+        ($out:expr) => {
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok($out)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok($out)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok($out)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok($out)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok($out)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok($out)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok($out)
+            }
+        };
+    }
+
+    struct TopVisitor;
+    impl<'de> Visitor<'de> for TopVisitor {
+        type Value = Top;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a packument")
+        }
+        not_object!(Top::NotObject);
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if key == VERSIONS {
+                    let v = match map.next_value_seed(VersionsSeed)? {
+                        Some(v) => Field::Versions(v),
+                        None => Field::Other(Value::Null),
+                    };
+                    out.insert(key, v);
+                } else if TOP_FIELDS.contains(&key.as_str()) {
+                    let v = map.next_value::<Value>()?;
+                    out.insert(key, Field::Other(v));
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Top::Object(out))
+        }
+    }
+
+    /// `versions`: `Some(map)` for an object (each entry lean), `None` for anything else.
+    struct VersionsSeed;
+    impl<'de> DeserializeSeed<'de> for VersionsSeed {
+        type Value = Option<BTreeMap<String, Value>>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for VersionsSeed {
+        type Value = Option<BTreeMap<String, Value>>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("the versions of a packument")
+        }
+        not_object!(None);
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = BTreeMap::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let v = map.next_value_seed(EntrySeed)?;
+                out.insert(key, v);
+            }
+            Ok(Some(out))
+        }
+    }
+
+    /// One version entry: an object keeps only [`VERSION_FIELDS`]; any other value is kept as
+    /// is (reading it as a version then fails, for that version only).
+    struct EntrySeed;
+    impl<'de> DeserializeSeed<'de> for EntrySeed {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for EntrySeed {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a version entry")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Value, A::Error> {
+            Value::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if VERSION_FIELDS.contains(&key.as_str()) {
+                    let v = map.next_value::<Value>()?;
+                    out.insert(key, v);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(Value::Object(out))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,5 +454,51 @@ mod tests {
         let bad = Packument::from_slice(br#"{"versions":{"1.0.0":{"dist":{"signatures":"x"}}}}"#)
             .unwrap();
         assert!(bad.version("1.0.0").unwrap().is_err());
+    }
+
+    #[test]
+    fn lean_parse_keeps_what_versions_read_and_nothing_else() {
+        let readme = "r".repeat(100_000);
+        let doc = format!(
+            r#"{{"name":"x","readme":"{readme}","versions":{{
+                "1.0.0":{{"name":"x","version":"1.0.0","readme":"{readme}","scripts":{{"a":"b"}},
+                          "dist":{{"integrity":"sha512-AA==","signatures":[{{"keyid":"k","sig":"s"}}]}},
+                          "_npmUser":{{"name":"n","email":"e"}}}},
+                "2.0.0":[1,{{"a":2}}], "3.0.0":null, "4.0.0":"odd", "5.0.0":1.5}},
+              "time":{{"1.0.0":"2025-01-01T00:00:00Z"}},"users":{{"a":true}}}}"#
+        );
+        let p = Packument::from_slice(doc.as_bytes()).unwrap();
+        assert_eq!(p.name.as_deref(), Some("x"));
+        let v = p.version("1.0.0").unwrap().unwrap();
+        assert_eq!(v.dist.integrity.as_deref(), Some("sha512-AA=="));
+        assert_eq!(v.dist.signatures.len(), 1);
+        assert_eq!(v.npm_user.unwrap().name.as_deref(), Some("n"));
+        // Only the read fields are held.
+        let held = serde_json::to_string(&p.versions["1.0.0"]).unwrap();
+        assert!(
+            !held.contains("readme") && !held.contains("scripts"),
+            "{held}"
+        );
+        // Odd entries fail alone, when read.
+        for odd in ["2.0.0", "3.0.0", "4.0.0", "5.0.0"] {
+            assert!(p.version(odd).unwrap().is_err(), "{odd}");
+        }
+        assert_eq!(p.version_names().count(), 5);
+        assert!(p.time_of("1.0.0").is_some());
+        // Duplicate keys: the last wins, as with a full parse.
+        let dup = Packument::from_slice(
+            br#"{"versions":{"1.0.0":{"dist":{"integrity":"a"},"dist":{"integrity":"b"}}}}"#,
+        )
+        .unwrap();
+        let d = dup.version("1.0.0").unwrap().unwrap();
+        assert_eq!(d.dist.integrity.as_deref(), Some("b"));
+        // Not JSON, trailing bytes, or the wrong top-level shape are refused.
+        for bad in [&b"{"[..], b"{} x", b"\"x\"", b"{\"versions\":1}"] {
+            assert!(Packument::from_slice(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            Packument::from_slice(br#"{"versions":"x"}"#).unwrap_err().0,
+            "`versions` is not an object"
+        );
     }
 }

@@ -133,8 +133,9 @@ pub struct VersionMetadata {
     pub announces_attestations: bool,
 }
 
-/// Runs the plan: packuments and keys concurrently (the client bounds concurrency), then the
-/// attestations of every wanted version present in its packument.
+/// Runs the plan: packuments and keys concurrently (the client bounds concurrency), and the
+/// attestations of every wanted version present in its packument as soon as that packument
+/// is in.
 pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> FetchedEvidence {
     let mut out = FetchedEvidence::default();
     let mut set = tokio::task::JoinSet::new();
@@ -152,7 +153,9 @@ pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> Fetched
             Job::Keys(k, r)
         });
     }
-    let mut att_jobs = Vec::new();
+    // Each version's attestations are requested as soon as its packument is parsed, in the
+    // same set: no barrier between the packument phase and the attestation phase (with a
+    // per-request latency, one slow packument no longer holds back every attestation).
     while let Some(done) = set.join_next().await {
         match done {
             Ok(Job::Packument(name, r)) => {
@@ -171,7 +174,17 @@ pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> Fetched
                         }
                         let announced = lean.as_ref().and_then(|l| l.attestations_url(&v));
                         if let Some(u) = attestations_url(registry, &name, &v, announced) {
-                            att_jobs.push((wanted, u));
+                            let c = client.clone();
+                            set.spawn(async move {
+                                let r =
+                                    match c.get(&u, Accept::Json, ResourceKind::Attestations).await
+                                    {
+                                        Ok(f) => Ok(Some(f)),
+                                        Err(e) if e.reason == FetchFailure::NotFound => Ok(None),
+                                        Err(e) => Err(e),
+                                    };
+                                Job::Attestations(wanted, r)
+                            });
                         }
                     }
                 }
@@ -180,23 +193,10 @@ pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> Fetched
             Ok(Job::Keys(k, r)) => {
                 out.keys.insert(k, r);
             }
-            Ok(Job::Attestations(..)) | Err(_) => {}
-        }
-    }
-    for (wanted, u) in att_jobs {
-        let c = client.clone();
-        set.spawn(async move {
-            let r = match c.get(&u, Accept::Json, ResourceKind::Attestations).await {
-                Ok(f) => Ok(Some(f)),
-                Err(e) if e.reason == FetchFailure::NotFound => Ok(None),
-                Err(e) => Err(e),
-            };
-            Job::Attestations(wanted, r)
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        if let Ok(Job::Attestations(w, r)) = done {
-            out.attestations.insert(w, r);
+            Ok(Job::Attestations(w, r)) => {
+                out.attestations.insert(w, r);
+            }
+            Err(_) => {}
         }
     }
     out

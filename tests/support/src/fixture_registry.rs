@@ -174,11 +174,30 @@ impl FixtureRegistry {
         Self::start_with(Some(config), Some(ca_pem))
     }
 
+    /// Starts an empty registry over https on `bind` (e.g. `127.0.0.1:443`), with a
+    /// certificate for `names` (DNS names or IP addresses) issued by a throwaway CA
+    /// ([`FixtureRegistry::ca_pem`]). For the benchmark, which serves a public host name (the
+    /// Sigstore TUF CDN) on loopback to a client that trusts that CA. Fails if `bind` is taken.
+    pub fn start_tls_at(bind: &str, names: &[&str]) -> std::io::Result<FixtureRegistry> {
+        let listener = TcpListener::bind(bind)?;
+        let names = names.iter().map(|n| n.to_string()).collect();
+        let (config, ca_pem) = tls::server_config_for(names);
+        Ok(Self::start_on(listener, Some(config), Some(ca_pem)))
+    }
+
     fn start_with(
         tls: Option<Arc<rustls::ServerConfig>>,
         ca_pem: Option<String>,
     ) -> FixtureRegistry {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        Self::start_on(listener, tls, ca_pem)
+    }
+
+    fn start_on(
+        listener: TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        ca_pem: Option<String>,
+    ) -> FixtureRegistry {
         listener
             .set_nonblocking(true)
             .expect("nonblocking listener");

@@ -8,6 +8,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 /// The server configuration (HTTP/1.1 by ALPN) and the CA certificate in PEM.
 pub(super) fn server_config() -> (Arc<rustls::ServerConfig>, String) {
+    server_config_for(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+}
+
+/// The same for a certificate naming `names`.
+pub(super) fn server_config_for(names: Vec<String>) -> (Arc<rustls::ServerConfig>, String) {
     let ca_key = KeyPair::generate().expect("CA key");
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -18,9 +23,7 @@ pub(super) fn server_config() -> (Arc<rustls::ServerConfig>, String) {
     let issuer = Issuer::new(ca_params, ca_key);
 
     let leaf_key = KeyPair::generate().expect("server key");
-    let leaf_params =
-        CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
-            .expect("server params");
+    let leaf_params = CertificateParams::new(names).expect("server params");
     let leaf = leaf_params
         .signed_by(&leaf_key, &issuer)
         .expect("server certificate");
