@@ -154,7 +154,7 @@ pub(crate) struct Gathered {
 /// The releases of a full packument for the timeline; an abbreviated or unusable document has
 /// none (the timeline is context: its absence is not a finding).
 fn releases_of(bytes: &[u8]) -> Option<Vec<ReleaseFacts>> {
-    let doc: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let doc = crate::policy::facts::history_view(bytes).ok()?;
     facts_from_packument(&doc).ok().filter(|r| !r.is_empty())
 }
 

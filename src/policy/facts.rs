@@ -323,10 +323,155 @@ fn release_from_version(version: &str, doc: &Value, time: Option<Timestamp>) -> 
     }
 }
 
+/// The keys of a version entry the history engine and baseline verification read; every other
+/// key (readmes, file lists, build metadata) is skipped by [`history_view`] without being built.
+const VERSION_KEYS: [&str; 8] = [
+    "name",
+    "version",
+    "dist",
+    "_npmUser",
+    "scripts",
+    "dependencies",
+    "optionalDependencies",
+    "deprecated",
+];
+
+/// Parses a full packument into the part the history engine reads: the top-level `versions`
+/// (each entry reduced to [`VERSION_KEYS`]; an entry that is not an object is kept as it is, so
+/// [`facts_from_packument`] stays as tolerant as on the whole document) and `time`. One
+/// streaming pass; everything else is skipped, never allocated (on large packuments most of the
+/// bytes are readmes and per-version metadata the engine never looks at). The result is what
+/// [`facts_from_packument`] would see in the whole document.
+pub fn history_view(bytes: &[u8]) -> Result<Value, FactsError> {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+    use serde_json::Map;
+
+    /// What to keep of a map: at the top `versions` (reduced) and `time`; in `versions`
+    /// every entry (reduced); in an entry the `VERSION_KEYS`.
+    #[derive(Clone, Copy)]
+    enum Level {
+        Top,
+        Versions,
+        Entry,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Level {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            match self {
+                Level::Top => d.deserialize_map(self),
+                // Not a map here is kept as the value it is (tolerance of the adapter).
+                Level::Versions | Level::Entry => d.deserialize_any(self),
+            }
+        }
+    }
+
+    impl<'de> Visitor<'de> for Level {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a packument")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut out = Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let keep = match self {
+                    Level::Top if key == "versions" => Some(Level::Versions),
+                    Level::Top if key == "time" => None,
+                    Level::Top => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    Level::Versions => Some(Level::Entry),
+                    Level::Entry if VERSION_KEYS.contains(&key.as_str()) => None,
+                    Level::Entry => {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                };
+                let value = match keep {
+                    Some(level) => map.next_value_seed(level)?,
+                    None => map.next_value::<Value>()?,
+                };
+                // As serde_json's own map: a repeated key keeps the last value.
+                out.insert(key, value);
+            }
+            Ok(Value::Object(out))
+        }
+        // Scalars and arrays where `versions` or an entry should be an object: kept as they
+        // are (the adapter then treats them as it would in the whole document).
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(v) = seq.next_element::<Value>()? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let doc = Level::Top
+        .deserialize(&mut de)
+        .map_err(|e| FactsError(format!("not a JSON object: {e}")))?;
+    de.end()
+        .map_err(|e| FactsError(format!("trailing data: {e}")))?;
+    Ok(doc)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn history_view_keeps_what_the_adapter_reads_and_its_tolerance() {
+        let text = r#"{"_rev":"1","readme":"long","versions":{
+            "1.0.0":{"name":"p","readme":"x","_npmUser":{"name":"a","email":"a@x"},
+                     "dist":{"integrity":"sha512-A","attestations":{"provenance":{}}},
+                     "scripts":{"install":"i"},"files":["a"],"dependencies":{"d":"1"},
+                     "optionalDependencies":{"o":"2"},"deprecated":"no"},
+            "2.0.0":5,
+            "3.0.0":[1,{"a":true}]},
+            "time":{"1.0.0":"2025-01-01T00:00:00Z","0.9.0":"2024-01-01T00:00:00Z"}}"#;
+        let whole: Value = serde_json::from_str(text).unwrap();
+        let view = history_view(text.as_bytes()).unwrap();
+        assert_eq!(
+            facts_from_packument(&view).unwrap(),
+            facts_from_packument(&whole).unwrap()
+        );
+        assert!(view.get("readme").is_none() && view.get("_rev").is_none());
+        assert!(view["versions"]["1.0.0"].get("readme").is_none());
+        assert!(view["versions"]["1.0.0"].get("files").is_none());
+        assert_eq!(view["versions"]["2.0.0"], 5);
+        assert_eq!(
+            view["versions"]["3.0.0"],
+            serde_json::json!([1, {"a": true}])
+        );
+        // Not an object, or not JSON, or trailing data: an error, as the whole parse would be.
+        for bad in ["[]", "{\"versions\":{}} x", "{\"versions\":"] {
+            assert!(history_view(bad.as_bytes()).is_err(), "{bad}");
+        }
+        // No `versions`: the adapter's own error, as on the whole document.
+        let none = history_view(br#"{"time":{}}"#).unwrap();
+        assert!(facts_from_packument(&none).is_err());
+    }
 
     fn doc() -> Value {
         json!({

@@ -990,3 +990,33 @@ fn history_command_golden_text_and_json() {
         assert_eq!(String::from_utf8(out.stdout).unwrap(), want, "{expected}");
     }
 }
+
+/// The reduced parse `verify` uses for the history facts gives exactly the facts of the whole
+/// document, on every real history of the corpus (nuxt included).
+#[test]
+fn history_view_gives_the_facts_of_the_whole_document() {
+    for rel in HISTORIES {
+        let Some(path) = corpus_file("history_view", rel) else {
+            return;
+        };
+        let bytes = std::fs::read(&path).unwrap();
+        let whole: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let view = npm_provenance::policy::facts::history_view(&bytes).unwrap();
+        assert_eq!(
+            facts_from_packument(&view).unwrap(),
+            facts_from_packument(&whole).unwrap(),
+            "{rel}"
+        );
+        // Every version entry keeps the fields baseline verification reads, whole.
+        for (v, entry) in whole["versions"].as_object().unwrap() {
+            for key in ["name", "version", "dist", "_npmUser"] {
+                assert_eq!(
+                    view["versions"][v].get(key),
+                    entry.get(key),
+                    "{rel} {v} {key}"
+                );
+            }
+        }
+        assert_eq!(view["time"], whole["time"], "{rel}");
+    }
+}

@@ -9,7 +9,7 @@
 use super::baselines::{Job, Results, Source};
 use crate::findings::Finding;
 use crate::inventory::Inventory;
-use crate::policy::facts::{facts_from_packument, overlay_verified};
+use crate::policy::facts::{facts_from_packument, history_view, overlay_verified};
 use crate::policy::history::{
     baseline_versions, evaluate_detailed, HistoryContext, HistoryFinding,
 };
@@ -55,8 +55,9 @@ pub(super) fn join(
     }
     // The releases of each name, with the installed versions' verified facts overlaid, and the
     // baseline work planned while the packument is at hand.
-    // (Each packument is parsed here a second time, as a JSON value, for the history facts:
-    // a known cost on very large packuments, measured in docs/history.md.)
+    // Each packument is read here a second time, by the reduced parse of the history facts
+    // (`history_view`: `versions` cut down to the fields the engine and baseline verification
+    // read, and `time`; readmes and the rest are skipped, never built).
     let mut releases_by_name: BTreeMap<String, Option<Vec<ReleaseFacts>>> = BTreeMap::new();
     let mut jobs = Vec::new();
     for (name, versions) in &installed {
@@ -64,7 +65,7 @@ pub(super) fn join(
             .packuments
             .get(name)
             .and_then(|r| r.as_ref().ok())
-            .and_then(|f| serde_json::from_slice::<serde_json::Value>(&f.bytes).ok());
+            .and_then(|f| history_view(&f.bytes).ok());
         let releases = doc.as_ref().and_then(|doc| {
             let mut releases = facts_from_packument(doc).ok()?;
             if let Some(v) = verified.get(name) {
