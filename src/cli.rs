@@ -138,6 +138,11 @@ pub struct VerifyArgs {
     /// Do not run the publishing-history engine.
     #[arg(long)]
     pub no_history: bool,
+    /// Which versions' attestations to request: `auto` asks the public registry only for the
+    /// versions its packuments announce (it announces every set it holds) and every other
+    /// registry for every version; `announced` and `all` apply one rule everywhere.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
+    pub attestations: AttestationsArg,
     /// Leave out dependency types, as npm does (dev, optional, peer).
     #[arg(long, value_name = "TYPE")]
     pub omit: Vec<String>,
@@ -178,6 +183,10 @@ pub struct SnapshotArgs {
     /// Do not run the publishing-history engine (as `verify --no-history`).
     #[arg(long)]
     pub no_history: bool,
+    /// Which versions' attestations to request (as `verify --attestations`; a replay needs
+    /// the same choice).
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
+    pub attestations: AttestationsArg,
     /// Leave out dependency types, as npm does (dev, optional, peer).
     #[arg(long, value_name = "TYPE")]
     pub omit: Vec<String>,
@@ -349,4 +358,13 @@ pub struct UpdateArgs {
     /// Tests only: start the TUF chain from this root.json instead of the embedded root.
     #[arg(long, value_name = "FILE", hide = true)]
     pub danger_tuf_root: Option<PathBuf>,
+}
+
+/// `verify --attestations`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AttestationsArg {
+    #[default]
+    Auto,
+    Announced,
+    All,
 }

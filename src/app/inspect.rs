@@ -252,6 +252,8 @@ fn gather_from_registry(
         PlanOptions {
             full_packuments: true,
             user_keys: args.trust.npm_keys.is_some(),
+            // One version: always ask the registry, announced or not.
+            attestations: crate::registry::plan::AttestationFetch::All,
         },
     );
     let fetched = setup::runtime()?.block_on(fetch_all(setup.client.clone(), &plan));

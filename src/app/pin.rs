@@ -51,6 +51,7 @@ pub fn run(args: PinArgs) -> Result<u8, AppError> {
         fail_level: None,
         allow_unverifiable: false,
         no_history: false,
+        attestations: crate::cli::AttestationsArg::Auto,
         omit: args.omit.clone(),
         workspace: args.workspace.clone(),
         policy: Some(policy_path.clone()),

@@ -70,7 +70,13 @@ fn take(args: &SnapshotArgs, format: Format) -> Result<u8, AppError> {
         tool: Tool::this(),
         inventory: inventory_record(&run.inventory_path)?,
         registries: registries(&registry),
-        options: options_of(&args.no_history, &args.omit, &args.workspace, &args.policy),
+        options: options_of(
+            &args.no_history,
+            args.attestations,
+            &args.omit,
+            &args.workspace,
+            &args.policy,
+        ),
         trust,
         complete: false,
         failed: 0,
@@ -109,6 +115,7 @@ fn as_verify_args(args: &SnapshotArgs) -> VerifyArgs {
         fail_level: None,
         allow_unverifiable: false,
         no_history: args.no_history,
+        attestations: args.attestations,
         omit: args.omit.clone(),
         workspace: args.workspace.clone(),
         policy: args.policy.clone(),
@@ -119,12 +126,19 @@ fn as_verify_args(args: &SnapshotArgs) -> VerifyArgs {
 
 fn options_of(
     no_history: &bool,
+    attestations: crate::cli::AttestationsArg,
     omit: &[String],
     workspace: &[String],
     policy: &Option<PathBuf>,
 ) -> Options {
     Options {
         history: !*no_history,
+        attestations: match attestations {
+            crate::cli::AttestationsArg::Auto => "auto",
+            crate::cli::AttestationsArg::Announced => "announced",
+            crate::cli::AttestationsArg::All => "all",
+        }
+        .into(),
         omit: omit.to_vec(),
         workspace: workspace.to_vec(),
         policy: policy.as_ref().map(|p| p.display().to_string()),
@@ -139,6 +153,7 @@ fn same_options(a: &Options, b: &Options) -> bool {
         v
     };
     a.history == b.history
+        && a.attestations == b.attestations
         && sorted(&a.omit) == sorted(&b.omit)
         && sorted(&a.workspace) == sorted(&b.workspace)
         && a.policy == b.policy
@@ -150,6 +165,7 @@ fn describe_options(o: &Options) -> String {
     } else {
         "--no-history".to_string()
     }];
+    parts.push(format!("--attestations {}", escape_text(&o.attestations)));
     parts.extend(o.omit.iter().map(|x| format!("--omit {}", escape_text(x))));
     parts.extend(
         o.workspace
@@ -378,10 +394,16 @@ impl Replaying {
                 escape_text(&m.trust.npm_keys_sha256)
             );
         }
-        let ours = options_of(&args.no_history, &args.omit, &args.workspace, &args.policy);
+        let ours = options_of(
+            &args.no_history,
+            args.attestations,
+            &args.omit,
+            &args.workspace,
+            &args.policy,
+        );
         if !same_options(&ours, &m.options) {
             eprintln!(
-                "npm-provenance: warning: this run's --no-history/--omit/--workspace/--policy \
+                "npm-provenance: warning: this run's --no-history/--attestations/--omit/--workspace/--policy \
                  differ from the snapshot's ({}); what it needs beyond the snapshot is \
                  unverifiable",
                 describe_options(&m.options)

@@ -66,6 +66,8 @@ pub(super) struct Config {
     color: bool,
     /// Run the publishing-history engine (`--no-history` turns it off).
     history: bool,
+    /// `--attestations`: which versions' attestations are requested.
+    attestations: crate::registry::plan::AttestationFetch,
     /// "Now" for the history engine and policy expiries (`--danger-now`, else the clock).
     now: jiff::Timestamp,
     /// Which of the two `now` is, for the report.
@@ -264,6 +266,13 @@ fn config(
         policy,
         registry_keys,
         history: !args.no_history,
+        attestations: match args.attestations {
+            crate::cli::AttestationsArg::Auto => crate::registry::plan::AttestationFetch::Auto,
+            crate::cli::AttestationsArg::Announced => {
+                crate::registry::plan::AttestationFetch::Announced
+            }
+            crate::cli::AttestationsArg::All => crate::registry::plan::AttestationFetch::All,
+        },
         now,
         clock,
         format,
@@ -331,6 +340,7 @@ fn verify_inventory(
             // would do once confirmed to keep dist.signatures/attestations (DESIGN §3).
             full_packuments: true,
             user_keys: config.user_keys.is_some(),
+            attestations: config.attestations,
         },
     );
     registries::adjust_plan(&config.policy, &mut plan);
@@ -701,6 +711,8 @@ fn verify_package(
             fail_reason = e.to_string();
             AttestationsInput::FetchFailed(&fail_reason)
         }
+        // Announced nowhere on a registry whose announcements are complete: none exist.
+        None if fetched.not_announced.contains(&wanted) => AttestationsInput::NotFound,
         None => AttestationsInput::FetchFailed("the attestations were not fetched"),
     };
     let empty;

@@ -30,6 +30,32 @@ pub struct Wanted {
     pub version: String,
 }
 
+/// Which versions' attestations are requested (`verify --attestations`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AttestationFetch {
+    /// Announced versions only on the public registry (whose packuments announce every
+    /// attestation set it holds, `dist.attestations`), every version elsewhere (a mirror or
+    /// proxy may drop the announcement and still serve the attestations).
+    #[default]
+    Auto,
+    /// Announced versions only, on every registry (as `npm audit signatures` does).
+    Announced,
+    /// Every version, announced or not.
+    All,
+}
+
+impl AttestationFetch {
+    /// Whether the unannounced versions of packages whose metadata comes from `registry` are
+    /// skipped.
+    pub fn announced_only(self, registry: &Url) -> bool {
+        match self {
+            AttestationFetch::Auto => super::public::is_public_npm(registry.as_str()),
+            AttestationFetch::Announced => true,
+            AttestationFetch::All => false,
+        }
+    }
+}
+
 /// What the run needs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PlanOptions {
@@ -37,6 +63,8 @@ pub struct PlanOptions {
     pub full_packuments: bool,
     /// The user pinned npm keys (`--npm-keys`): never fetch a registry's own keys.
     pub user_keys: bool,
+    /// Which versions' attestations are requested.
+    pub attestations: AttestationFetch,
 }
 
 /// Where each document comes from.
@@ -52,6 +80,8 @@ pub struct FetchPlan {
     /// `/-/npm/v1/keys` of each registry that needs its own keys (not the public registry, no
     /// user-pinned keys).
     pub keys: BTreeSet<Url>,
+    /// Which versions' attestations are requested.
+    pub attestations: AttestationFetch,
 }
 
 impl FetchPlan {
@@ -73,6 +103,7 @@ impl FetchPlan {
             versions: BTreeMap::new(),
             registries: BTreeMap::new(),
             keys: BTreeSet::new(),
+            attestations: opts.attestations,
         };
         for w in wanted {
             let registry = metadata_registry
@@ -119,6 +150,9 @@ pub struct FetchedEvidence {
     pub packuments: BTreeMap<String, Result<Fetched, FetchError>>,
     /// `Ok(None)`: the registry has no attestations for the version (404).
     pub attestations: BTreeMap<Wanted, Result<Option<Fetched>, FetchError>>,
+    /// Versions whose attestations were not requested: their packument announces none, on a
+    /// registry whose announcements are complete ([`AttestationFetch::announced_only`]).
+    pub not_announced: BTreeSet<Wanted>,
     pub keys: BTreeMap<Url, Result<Fetched, FetchError>>,
     /// What each fetched packument says about the wanted versions (for the stripped check).
     pub observed: BTreeMap<Wanted, VersionMetadata>,
@@ -170,6 +204,13 @@ pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> Fetched
                         };
                         out.observed.insert(wanted.clone(), meta);
                         if !meta.in_packument {
+                            continue;
+                        }
+                        if !meta.announces_attestations
+                            && plan.attestations.announced_only(registry)
+                        {
+                            // Not announced where announcements are complete: no attestations.
+                            out.not_announced.insert(wanted);
                             continue;
                         }
                         let announced = lean.as_ref().and_then(|l| l.attestations_url(&v));
@@ -545,6 +586,7 @@ mod tests {
             PlanOptions {
                 full_packuments: true,
                 user_keys: false,
+                attestations: AttestationFetch::Auto,
             },
         );
         assert!(plan.keys.is_empty());
@@ -553,5 +595,15 @@ mod tests {
             .0
             .as_str()
             .starts_with("https://registry.npmjs.org/"));
+    }
+
+    #[test]
+    fn auto_skips_unannounced_versions_on_the_public_registry_only() {
+        let public = Url::parse("https://registry.npmjs.org/").unwrap();
+        let mirror = Url::parse("https://mirror.example/npm/").unwrap();
+        assert!(AttestationFetch::Auto.announced_only(&public));
+        assert!(!AttestationFetch::Auto.announced_only(&mirror));
+        assert!(AttestationFetch::Announced.announced_only(&mirror));
+        assert!(!AttestationFetch::All.announced_only(&public));
     }
 }

@@ -132,6 +132,13 @@ pub struct Options {
     pub workspace: Vec<String>,
     /// `--policy FILE` as given (the default file, when present, is read on replay too).
     pub policy: Option<String>,
+    /// `--attestations` (`auto`, `announced`, `all`); absent in older manifests: `auto`.
+    #[serde(default = "auto")]
+    pub attestations: String,
+}
+
+fn auto() -> String {
+    "auto".into()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

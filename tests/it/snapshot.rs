@@ -609,9 +609,15 @@ fn snapshot_refuses_a_directory_of_other_data_and_replay_refuses_fetch_flags() {
         "{}",
         stderr(&same)
     );
+    let other = replay(&w, &project, &snap, &["--attestations", "announced"]);
+    assert!(
+        stderr(&other).contains("differ from the snapshot's"),
+        "{}",
+        stderr(&other)
+    );
     let other = replay(&w, &project, &snap, &["--no-history"]);
     assert!(
-        stderr(&other).contains("differ from the snapshot's (history on)"),
+        stderr(&other).contains("differ from the snapshot's (history on, --attestations auto)"),
         "{}",
         stderr(&other)
     );

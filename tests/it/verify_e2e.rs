@@ -1052,3 +1052,45 @@ fn metadata_registry_keys_are_never_trusted() {
         "mirror keys not fetched"
     );
 }
+
+/// `--attestations`: `announced` asks only for the versions the packument announces (an
+/// unannounced one is "no provenance", as a 404 would say); `auto` on a registry other than
+/// the public one, and `all`, ask for every version.
+#[test]
+fn attestations_are_requested_as_the_flag_says() {
+    let w = World::new("att-fetch");
+    let mut a = Pkg::new("alpha", "1.0.0");
+    a.att = Att::Full;
+    let plain = Pkg::new("plain", "0.3.0");
+    let pkgs = [a, plain];
+    w.publish(&pkgs);
+    let dir = w.project("att-fetch", &pkgs);
+    let mut reports = Vec::new();
+    for (flag, plain_requests) in [("announced", 0), ("auto", 1), ("all", 1)] {
+        w.registry.clear_log();
+        let _ = std::fs::remove_dir_all(w.dir.join("cache"));
+        let out = w.verify(&dir, &["--json", "--attestations", flag]);
+        assert_eq!(out.status.code(), Some(0), "{flag}");
+        assert_eq!(
+            w.registry.count("/-/npm/v1/attestations/plain@0.3.0"),
+            plain_requests,
+            "{flag}"
+        );
+        assert_eq!(
+            w.registry.count("/-/npm/v1/attestations/alpha@1.0.0"),
+            1,
+            "{flag}"
+        );
+        let doc = report(&out);
+        let p = package(&doc, "plain", "0.3.0");
+        assert_eq!(p["provenance"]["status"], "missing", "{flag}");
+        assert!(has(p, "provenance-missing", "info"), "{flag}");
+        assert_eq!(
+            package(&doc, "alpha", "1.0.0")["provenance"]["status"],
+            "verified"
+        );
+        reports.push(doc);
+    }
+    // The verdicts do not depend on the flag here (nothing is hidden from the announcement).
+    assert_eq!(reports[0], reports[2]);
+}

@@ -263,6 +263,7 @@ mod tests {
             versions: BTreeMap::new(),
             registries: BTreeMap::new(),
             keys: BTreeSet::new(),
+            attestations: Default::default(),
         };
         plan.packuments.insert(
             "a".into(),

@@ -28,6 +28,7 @@ fn header() -> Manifest {
             omit: Vec::new(),
             workspace: Vec::new(),
             policy: None,
+            attestations: "auto".into(),
         },
         trust: TrustRecord {
             trusted_root_sha256: String::new(),
