@@ -69,6 +69,10 @@ pub struct EntryMeta {
     pub last_modified: Option<String>,
     /// Served without revalidation (attestations and tarballs answered 200).
     pub immutable: bool,
+    /// Served without revalidation until then (Unix seconds): the answer's `Cache-Control:
+    /// max-age`, capped by [`crate::registry::client::MAX_FRESHNESS`]. Absent: revalidate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fresh_until: Option<i64>,
     pub body_len: u64,
     pub body_sha256: String,
 }
@@ -269,6 +273,7 @@ mod tests {
             etag: Some("\"e1\"".into()),
             last_modified: None,
             immutable: false,
+            fresh_until: None,
             body_len: 0,
             body_sha256: String::new(),
         }

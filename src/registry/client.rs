@@ -174,6 +174,12 @@ pub struct RegistryClient {
     cache_hits: AtomicU64,
 }
 
+/// Longest a revalidatable answer (a packument) is served from the cache without asking the
+/// registry again, whatever its `Cache-Control: max-age` says: five minutes, what the public
+/// registry itself sends for packuments (and what npm honours). A version published or removed
+/// within that window is seen on the next run after it.
+pub const MAX_FRESHNESS: Duration = Duration::from_secs(300);
+
 /// One HTTP exchange after redirects, body read and capped.
 struct Raw {
     status: u16,
@@ -181,6 +187,8 @@ struct Raw {
     etag: Option<String>,
     last_modified: Option<String>,
     retry_after: Option<Duration>,
+    /// `Cache-Control: max-age` (absent with `no-cache` or `no-store`).
+    max_age: Option<Duration>,
 }
 
 impl RegistryClient {
@@ -303,7 +311,11 @@ impl RegistryClient {
                 None => Err(fail(FetchFailure::Offline)),
             };
         }
-        if let Some(e) = cached.as_ref().filter(|e| e.meta.immutable) {
+        let now = unix_now();
+        if let Some(e) = cached
+            .as_ref()
+            .filter(|e| e.meta.immutable || e.meta.fresh_until.is_some_and(|t| now < t))
+        {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
             return Ok(Fetched {
                 bytes: e.body.clone(),
@@ -318,9 +330,23 @@ impl RegistryClient {
             .fetch_with_retries(url, accept, kind, auth, validators)
             .await
             .map_err(fail)?;
+        let fresh_until = raw
+            .max_age
+            .filter(|_| !kind.immutable())
+            .map(|a| now.saturating_add(a.min(MAX_FRESHNESS).as_secs() as i64));
         match (raw.status, cached) {
             (304, Some(e)) => {
                 self.cache_hits.fetch_add(1, Ordering::Relaxed);
+                if let (Some(c), Some(_)) = (cache, fresh_until) {
+                    // Fresh again for max-age: stored so the next run need not ask.
+                    let meta = EntryMeta {
+                        fresh_until,
+                        etag: raw.etag.or(e.meta.etag.clone()),
+                        last_modified: raw.last_modified.or(e.meta.last_modified.clone()),
+                        ..e.meta.clone()
+                    };
+                    let _ = c.put(&key, meta, &e.body);
+                }
                 Ok(Fetched {
                     bytes: e.body,
                     from_cache: true,
@@ -337,6 +363,7 @@ impl RegistryClient {
                         etag: raw.etag,
                         last_modified: raw.last_modified,
                         immutable: kind.immutable(),
+                        fresh_until,
                         body_len: 0,
                         body_sha256: String::new(),
                     };
@@ -511,6 +538,9 @@ impl RegistryClient {
             let retry_after = header(reqwest::header::RETRY_AFTER)
                 .as_deref()
                 .and_then(parse_retry_after);
+            let max_age = header(reqwest::header::CACHE_CONTROL)
+                .as_deref()
+                .and_then(parse_max_age);
             if status != 200 {
                 // Error bodies are not needed; don't read them.
                 return Ok(Raw {
@@ -519,6 +549,7 @@ impl RegistryClient {
                     etag,
                     last_modified,
                     retry_after,
+                    max_age,
                 });
             }
             let cap = self.opts.size_caps.for_kind(kind);
@@ -544,6 +575,7 @@ impl RegistryClient {
                 etag,
                 last_modified,
                 retry_after,
+                max_age,
             });
         }
         Err(FetchFailure::Redirect)
@@ -593,6 +625,29 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// `Retry-After`: delta-seconds or an HTTP date.
+/// `max-age=N` of a `Cache-Control` value; `None` when absent, malformed, or when `no-cache`
+/// or `no-store` is present.
+fn parse_max_age(v: &str) -> Option<Duration> {
+    let mut max_age = None;
+    for d in v.split(',').map(str::trim) {
+        let (name, value) = d.split_once('=').unwrap_or((d, ""));
+        match name.trim().to_ascii_lowercase().as_str() {
+            "no-cache" | "no-store" => return None,
+            "max-age" => max_age = value.trim().trim_matches('"').parse::<u64>().ok(),
+            _ => {}
+        }
+    }
+    max_age.map(Duration::from_secs)
+}
+
+/// The clock for cache freshness (the real one: freshness is about the registry, not about
+/// `--danger-now`).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 fn parse_retry_after(v: &str) -> Option<Duration> {
     let v = v.trim();
     if let Ok(secs) = v.parse::<u64>() {
@@ -609,6 +664,22 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_age_is_read_and_no_cache_wins() {
+        assert_eq!(
+            parse_max_age("public, max-age=300"),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            parse_max_age("Max-Age = \"60\""),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(parse_max_age("max-age=300, no-cache"), None);
+        assert_eq!(parse_max_age("no-store"), None);
+        assert_eq!(parse_max_age("public"), None);
+        assert_eq!(parse_max_age("max-age=-1"), None);
+    }
 
     #[test]
     fn retry_after_seconds_and_dates() {

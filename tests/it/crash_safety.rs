@@ -212,6 +212,7 @@ fn meta() -> EntryMeta {
         etag: None,
         last_modified: None,
         immutable: false,
+        fresh_until: None,
         body_len: 0,
         body_sha256: String::new(),
     }

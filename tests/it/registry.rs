@@ -546,3 +546,76 @@ async fn tokens_stay_within_their_path_scope_on_redirects() {
     assert_eq!(log[1].path, "/other/pkg");
     assert_eq!(log[1].header("authorization"), None);
 }
+
+/// `Cache-Control: max-age` (as the public registry sends with packuments): a packument is
+/// served from the cache without a request while fresh, for at most `MAX_FRESHNESS` whatever
+/// the registry says; `no-cache` (or no header) revalidates every time; a 304 makes the entry
+/// fresh again.
+#[tokio::test]
+async fn fresh_packuments_are_not_asked_again_within_max_age() {
+    use npm_provenance::registry::client::MAX_FRESHNESS;
+    let reg = FixtureRegistry::start();
+    reg.add_packument("p", br#"{"name":"p","versions":{}}"#.to_vec(), None);
+    let tmp = TempDir::new("fresh");
+    let config = config_for(&reg.url());
+    let u = url(&format!("{}p", reg.url()));
+    let get = || async {
+        let client = RegistryClient::new(
+            test_options(Some(Cache::open(tmp.path(), false).unwrap())),
+            &config,
+        )
+        .unwrap();
+        client
+            .get(&u, Accept::Json, ResourceKind::Packument)
+            .await
+            .unwrap()
+            .from_cache
+    };
+    // No header: every run revalidates.
+    assert!(!get().await);
+    assert!(get().await);
+    assert_eq!(reg.count("/p"), 2);
+    assert!(reg.requests()[1].is_conditional());
+
+    // max-age far beyond the cap: the 304 makes the entry fresh, for MAX_FRESHNESS at most.
+    reg.set_cache_control(Some("public, max-age=86400"));
+    reg.clear_log();
+    assert!(get().await);
+    assert_eq!(reg.count("/p"), 1, "revalidated once");
+    assert!(get().await);
+    assert!(get().await);
+    assert_eq!(reg.count("/p"), 1, "served fresh without a request");
+    let stored = snapshot(tmp.path())
+        .into_iter()
+        .find_map(|(_, bytes)| {
+            let text = String::from_utf8_lossy(&bytes).to_string();
+            let start = text.find("{\"url\"")?;
+            let line = text[start..].lines().next()?.to_string();
+            serde_json::from_str::<serde_json::Value>(&line).ok()
+        })
+        .expect("a cache entry");
+    let until = stored["fresh_until"].as_i64().unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    assert!(
+        until <= now + MAX_FRESHNESS.as_secs() as i64,
+        "capped: {until} vs {now}"
+    );
+    assert!(until > now + 60, "fresh for the cap: {until} vs {now}");
+
+    // no-cache: a fresh fetch sets no freshness; the next run asks again.
+    reg.set_cache_control(Some("max-age=300, no-cache"));
+    let tmp2 = TempDir::new("fresh-no-cache");
+    reg.clear_log();
+    for _ in 0..2 {
+        let client = RegistryClient::new(
+            test_options(Some(Cache::open(tmp2.path(), false).unwrap())),
+            &config,
+        )
+        .unwrap();
+        client
+            .get(&u, Accept::Json, ResourceKind::Packument)
+            .await
+            .unwrap();
+    }
+    assert_eq!(reg.count("/p"), 2);
+}

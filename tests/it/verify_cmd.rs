@@ -160,6 +160,7 @@ fn demo_files() -> BTreeMap<PathBuf, Vec<u8>> {
             etag: None,
             last_modified: None,
             immutable,
+            fresh_until: None,
             body_len: 0,
             body_sha256: String::new(),
         };

@@ -145,6 +145,8 @@ struct State {
     chaos: Mutex<Option<Chaos>>,
     log: Mutex<Vec<LoggedRequest>>,
     latency: Mutex<Duration>,
+    /// `Cache-Control` sent with every 200 and 304 (none by default).
+    cache_control: Mutex<Option<String>>,
     bombs: Mutex<BTreeMap<usize, Arc<Vec<u8>>>>,
 }
 
@@ -371,6 +373,12 @@ impl FixtureRegistry {
     }
 
     /// Sleep before answering every request.
+    /// Sends `Cache-Control: VALUE` with every 200 and 304 answer (the public registry sends
+    /// `public, max-age=300` with packuments); `None` sends none (the default).
+    pub fn set_cache_control(&self, value: Option<&str>) {
+        *self.state.cache_control.lock().unwrap() = value.map(str::to_string);
+    }
+
     pub fn set_latency(&self, d: Duration) {
         *self.state.latency.lock().unwrap() = d.min(MAX_WAIT);
     }

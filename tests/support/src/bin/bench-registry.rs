@@ -325,6 +325,8 @@ fn run() -> Result<(), String> {
         None => None,
     };
     reg.set_latency(Duration::from_millis(args.latency_ms));
+    // As registry.npmjs.org answers packuments (both tools honour it on warm runs).
+    reg.set_cache_control(Some("public, max-age=300"));
 
     let reg = Arc::new(reg);
     let tuf = tuf.map(Arc::new);

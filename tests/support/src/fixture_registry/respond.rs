@@ -240,20 +240,25 @@ fn serve(c: &mut Conn, req: &Request, doc: Option<Doc>) -> u16 {
         .iter()
         .find(|(k, _)| k == "if-none-match")
         .map(|(_, v)| v.as_str());
+    let cache_control = c.state.cache_control.lock().unwrap().clone();
+    let mut extra = Vec::new();
+    if let Some(cc) = cache_control {
+        extra.push(("Cache-Control", cc));
+    }
     if inm == Some(etag.as_str()) {
-        head(c, 304, &[("ETag", etag)]);
+        let mut h = vec![("ETag", etag)];
+        h.extend(extra);
+        head(c, 304, &h);
         return 304;
     }
-    head(
-        c,
-        200,
-        &[
-            ("Content-Type", doc.content_type.clone()),
-            ("Content-Length", doc.body.len().to_string()),
-            ("ETag", etag),
-            ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT".into()),
-        ],
-    );
+    let mut h = vec![
+        ("Content-Type", doc.content_type.clone()),
+        ("Content-Length", doc.body.len().to_string()),
+        ("ETag", etag),
+        ("Last-Modified", "Mon, 01 Jan 2024 00:00:00 GMT".into()),
+    ];
+    h.extend(extra);
+    head(c, 200, &h);
     let _ = c.stream.write_all(&doc.body);
     200
 }
