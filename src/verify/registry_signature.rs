@@ -326,6 +326,15 @@ mod tests {
         ));
         list.extend(sigs(JL3B, SIG));
         assert!(check(NAME, &list, &t).is_ok());
+        // Between failures of the same rank the first one is reported.
+        let mut two = sigs("SHA256:first", SIG);
+        two.extend(sigs("SHA256:second", SIG));
+        assert_eq!(
+            check(NAME, &two, &t),
+            Err(RegistrySignatureFailure::KeyUnknown {
+                keyid: KeyId::new(String::from("SHA256:first"))
+            })
+        );
     }
 
     #[test]
