@@ -376,6 +376,20 @@ mod tests {
             assert!(crate::findings::code_info(code).is_some());
             assert_eq!(finding.level, crate::findings::Level::Deny);
         }
+        // An expired key's finding states the key's validity window and the publish time.
+        let expired = RegistrySignatureFailure::KeyExpired {
+            keyid: k.clone(),
+            valid_from: None,
+            valid_until: Some("2025-01-29T00:00:00Z".parse().unwrap()),
+            time: "2025-06-01T00:00:00Z".parse().unwrap(),
+        }
+        .finding();
+        assert!(
+            expired.message.contains("- .. 2025-01-29T00:00:00Z")
+                && expired.message.contains("2025-06-01T00:00:00Z"),
+            "{}",
+            expired.message
+        );
         let unknown = RegistrySignatureFailure::KeyUnknown { keyid: k.clone() }.finding();
         assert!(unknown
             .message
