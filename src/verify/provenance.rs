@@ -370,8 +370,18 @@ mod tests {
                     claims.builder_id.as_deref(),
                     Some("https://github.com/actions/runner/github-hosted")
                 );
+                assert_eq!(claims.build_type, BUILD_TYPE_GHA_V1);
             }
             other => panic!("{other:?}"),
+        }
+        // A v1 predicate of another build type is not read as GitHub Actions'.
+        let mut other = p.clone();
+        other["buildDefinition"]["buildType"] = json!("https://example.com/other-builder/v1");
+        match evaluate(SLSA_V1, &other, &cert()) {
+            Evaluation::NotEvaluated { reason } => {
+                assert!(reason.contains("other-builder"), "{reason}")
+            }
+            e => panic!("{e:?}"),
         }
     }
 
