@@ -415,3 +415,100 @@ fn publish_attestation_needs_the_npm_key_valid_at_the_signed_time() {
     assert_eq!(not_yet.status, Status::Invalid, "{:?}", not_yet.reason);
     assert!(not_yet.reason.unwrap_or_default().contains("not valid"));
 }
+
+/// The attestation subject binds both the package and the bytes: a validly signed provenance
+/// for another package name with the right digest, or for the right name with another digest,
+/// is `subject-mismatch` (each part on its own, so neither check can stand in for the other).
+#[test]
+fn provenance_subject_must_match_name_and_digest_each() {
+    use npm_provenance::verify::evidence::Status;
+    use npm_provenance::verify::npm::{
+        verify_version, AttestationsInput, VerifyContext, VersionInput,
+    };
+    use sha2::Digest;
+    let ts = TestSigstore::new(SEED);
+    let id = Identity::github_actions(
+        "acme/widget",
+        ".github/workflows/release.yml",
+        "refs/heads/main",
+    );
+    let trust = SigstoreTrust::from_json(&ts.trusted_root_json()).unwrap();
+    let npm_keys = keys(
+        &ts,
+        KeyWindow {
+            start: T - 86_400,
+            end: None,
+        },
+    );
+    let run = |provenance: serde_json::Value| {
+        let mut response = ts.npm_attestations("widget", "1.2.3", TARBALL, &id, T);
+        response["attestations"][1]["bundle"] = provenance;
+        let body = serde_json::to_vec(&response).unwrap();
+        let input = VersionInput {
+            name: "widget",
+            version: "1.2.3",
+            expected_integrity: None,
+            tarball_sha512: Some(sha2::Sha512::digest(TARBALL).into()),
+            packument_version: None,
+            packument_time: None,
+            attestations: AttestationsInput::Body(&body),
+        };
+        verify_version(
+            &input,
+            &VerifyContext {
+                sigstore: &trust,
+                npm_keys: &npm_keys,
+            },
+        )
+    };
+    let good = run(ts
+        .mint_provenance(&id, "widget", "1.2.3", &npm::sha512_hex(TARBALL), T)
+        .bundle);
+    assert_eq!(
+        good.provenance.status,
+        Status::Verified,
+        "{:?}",
+        good.findings
+    );
+    for (what, bundle) in [
+        (
+            "another name",
+            ts.mint_provenance(&id, "widgets", "1.2.3", &npm::sha512_hex(TARBALL), T)
+                .bundle,
+        ),
+        (
+            "another version",
+            ts.mint_provenance(&id, "widget", "1.2.4", &npm::sha512_hex(TARBALL), T)
+                .bundle,
+        ),
+        (
+            "another digest",
+            ts.mint_provenance(&id, "widget", "1.2.3", &npm::sha512_hex(b"other"), T)
+                .bundle,
+        ),
+    ] {
+        let e = run(bundle);
+        assert_eq!(e.provenance.status, Status::Invalid, "{what}");
+        assert_eq!(
+            e.provenance.reason.as_deref(),
+            Some("subject-mismatch"),
+            "{what}"
+        );
+        assert!(
+            e.findings.iter().any(|f| f.code == "subject-mismatch"),
+            "{what}: {:?}",
+            e.findings
+        );
+        // The publish attestation is untouched and still verifies.
+        assert_eq!(e.publish_attestation.status, Status::Verified, "{what}");
+        // Only a digest that differs from the installed bytes makes the integrity binding
+        // invalid; the publish attestation still binds them.
+        let (status, reason) = if what == "another digest" {
+            (Status::Invalid, Some("subject-mismatch"))
+        } else {
+            (Status::Verified, None)
+        };
+        assert_eq!(e.integrity.status, status, "{what}");
+        assert_eq!(e.integrity.reason.as_deref(), reason, "{what}");
+    }
+}
