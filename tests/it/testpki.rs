@@ -512,3 +512,82 @@ fn provenance_subject_must_match_name_and_digest_each() {
         assert_eq!(e.integrity.reason.as_deref(), reason, "{what}");
     }
 }
+
+/// npm's publish predicate must name the version it is for: a validly signed publish
+/// attestation whose subject is right but whose predicate names another name, or another
+/// version, is invalid (each alone).
+#[test]
+fn publish_predicate_must_name_the_package_and_version_each() {
+    use npm_provenance::verify::evidence::Status;
+    use npm_provenance::verify::npm::{
+        verify_version, AttestationsInput, VerifyContext, VersionInput,
+    };
+    use sha2::Digest;
+    let ts = TestSigstore::new(SEED);
+    let id = Identity::github_actions(
+        "acme/widget",
+        ".github/workflows/release.yml",
+        "refs/heads/main",
+    );
+    let trust = SigstoreTrust::from_json(&ts.trusted_root_json()).unwrap();
+    let npm_keys = keys(
+        &ts,
+        KeyWindow {
+            start: T - 86_400,
+            end: None,
+        },
+    );
+    for (key, value, ok) in [
+        ("name", "widget", true),
+        ("name", "widgets", false),
+        ("version", "1.2.4", false),
+    ] {
+        let mut statement = npm::publish_statement("widget", "1.2.3", &npm::sha512_hex(TARBALL));
+        statement["predicate"][key] = serde_json::json!(value);
+        let publish = ts.mint(&MintSpec::new(
+            BundleVersion::V02,
+            Content::statement(&statement),
+            SignerSpec::NpmKey,
+            T,
+        ));
+        let mut response = ts.npm_attestations("widget", "1.2.3", TARBALL, &id, T);
+        response["attestations"][0]["bundle"] = publish.bundle;
+        let body = serde_json::to_vec(&response).unwrap();
+        let input = VersionInput {
+            name: "widget",
+            version: "1.2.3",
+            expected_integrity: None,
+            tarball_sha512: Some(sha2::Sha512::digest(TARBALL).into()),
+            packument_version: None,
+            packument_time: None,
+            attestations: AttestationsInput::Body(&body),
+        };
+        let e = verify_version(
+            &input,
+            &VerifyContext {
+                sigstore: &trust,
+                npm_keys: &npm_keys,
+            },
+        );
+        let want = if ok {
+            Status::Verified
+        } else {
+            Status::Invalid
+        };
+        assert_eq!(
+            e.publish_attestation.status, want,
+            "{key}={value}: {:?}",
+            e.findings
+        );
+        if !ok {
+            assert!(
+                e.findings
+                    .iter()
+                    .any(|f| f.code == "publish-attestation-invalid"
+                        && f.message.contains("the predicate names")),
+                "{key}={value}: {:?}",
+                e.findings
+            );
+        }
+    }
+}
