@@ -445,4 +445,72 @@ mod tests {
         );
         assert_eq!(step(&key_no_tlog), Step::Tlog);
     }
+
+    #[test]
+    fn type_errors_name_the_kind_found() {
+        let err = check(b"[1]").unwrap_err();
+        assert_eq!(
+            (err.expected.as_str(), err.actual.as_str()),
+            ("a JSON object", "an array")
+        );
+        let bad_entries = format!(
+            r#"{{"mediaType": "{MEDIA_TYPE_V03}", "verificationMaterial": {{"certificate": {{"rawBytes": "AA=="}}, "tlogEntries": 7}}}}"#
+        );
+        let err = check(bad_entries.as_bytes()).unwrap_err();
+        assert_eq!((err.step, err.actual.as_str()), (Step::Parse, "a number"));
+    }
+
+    #[test]
+    fn an_empty_signature_is_reported_as_empty() {
+        for content in [
+            serde_json::json!({"messageSignature": {"signature": ""}}),
+            serde_json::json!({"dsseEnvelope": {"signatures": [{"sig": ""}]}}),
+        ] {
+            let err = check_content(content.as_object().unwrap()).unwrap_err();
+            assert_eq!(
+                (err.step, err.actual.as_str()),
+                (Step::Signature, "an empty one")
+            );
+        }
+        let err = check_content(
+            serde_json::json!({"messageSignature": {"signature": "!"}})
+                .as_object()
+                .unwrap(),
+        )
+        .unwrap_err();
+        assert_eq!(err.step, Step::Signature);
+        assert!(err.actual.starts_with("undecodable"), "{}", err.actual);
+    }
+
+    #[test]
+    fn dsse_payload_depth_cap_at_and_beyond_the_edge() {
+        use base64::Engine as _;
+        // A statement of depth `d`: the object (1) around a predicate of d - 1 levels.
+        let with_depth = |d: usize| {
+            let mut v = serde_json::json!(1);
+            for _ in 0..d - 2 {
+                v = serde_json::json!([v]);
+            }
+            let payload = serde_json::json!({"_type": "x", "subject": [], "predicate": v});
+            assert_eq!(depth(&payload), d);
+            let payload = base64::engine::general_purpose::STANDARD.encode(payload.to_string());
+            serde_json::json!({"dsseEnvelope": {
+                "payloadType": "application/vnd.in-toto+json",
+                "payload": payload,
+                "signatures": [{"sig": "AAAA"}],
+            }})
+        };
+        let at = with_depth(MAX_JSON_DEPTH);
+        check_content(at.as_object().unwrap()).unwrap();
+        let beyond = with_depth(MAX_JSON_DEPTH + 1);
+        assert!(check_content(beyond.as_object().unwrap())
+            .unwrap_err()
+            .is_cap());
+    }
+
+    #[test]
+    fn bundle_size_cap_is_the_documented_4_mib() {
+        // docs/limits.md states the value; the edge itself is tested in tests/it/verify_bundle.rs.
+        assert_eq!(MAX_BUNDLE_BYTES, 4 << 20);
+    }
 }
