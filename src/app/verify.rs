@@ -13,6 +13,7 @@
 //!    the end (`--fail-level`, `--allow-unverifiable`).
 
 mod baselines;
+mod digest;
 mod history;
 mod registries;
 
@@ -25,7 +26,7 @@ use crate::inventory::{self, Inventory, InventoryOptions, Omit, PackageRef, Regi
 use crate::policy::config::{Identity as PinIdentity, Policy, Usage};
 use crate::policy::{Provenance, Publisher};
 use crate::registry::attestations::MAX_ATTESTATIONS_BYTES;
-use crate::registry::packument::{Packument, PackumentVersion};
+use crate::registry::packument::PackumentVersion;
 use crate::registry::plan::{self, FetchPlan, FetchedEvidence, PlanOptions, Wanted};
 use crate::registry::public::is_public_npm;
 use crate::registry::redact::redact_url;
@@ -39,6 +40,7 @@ use crate::util::escape_text;
 use crate::verify::evidence::Status;
 use crate::verify::npm::{verify_version, AttestationsInput, VerifyContext, VersionInput};
 use crate::verify::SigstoreTrust;
+use digest::Digested;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -353,10 +355,11 @@ fn verify_inventory(
         ),
     );
     let runtime = crate::registry::setup::runtime()?;
-    let fetched = runtime.block_on(fetch_with_progress(
+    let mut fetched = runtime.block_on(fetch_with_progress(
         config.progress,
         registry.client.clone(),
         &plan,
+        config.history,
     ));
     drop(runtime);
     progress(
@@ -374,6 +377,13 @@ fn verify_inventory(
     run_findings.extend(registries::run_findings(config, &plan));
     let (mut packages, per_registry) = verify_packages(config, inventory, &plan, &fetched);
     if config.history {
+        // The history engine takes the releases' facts over (it overlays verified facts on
+        // them); verification is done with the packuments.
+        let history_docs = fetched
+            .packuments
+            .iter_mut()
+            .filter_map(|(name, r)| Some((name.clone(), r.as_mut().ok()?.history.take()?)))
+            .collect();
         let source = baselines::Source {
             config,
             plan: &plan,
@@ -384,7 +394,7 @@ fn verify_inventory(
         history::join(
             &mut packages,
             inventory,
-            &fetched,
+            history_docs,
             config.now,
             Some(&source),
         );
@@ -405,10 +415,9 @@ fn verify_packages(
     config: &Config,
     inventory: &Inventory,
     plan: &FetchPlan,
-    fetched: &FetchedEvidence,
+    fetched: &FetchedEvidence<Digested>,
 ) -> (Vec<PackageReport>, Vec<Finding>) {
     let keys = registry_keys(plan, fetched);
-    let packuments = parse_packuments(fetched);
     // Verification is CPU-bound (ECDSA, Merkle proofs, certificate chains): spread the packages
     // over a few threads; the result keeps the inventory's order.
     let verify_one = |p: &PackageRef| -> (PackageReport, Option<String>) {
@@ -418,7 +427,7 @@ fn verify_packages(
         let reg = plan.registries.get(&p.name);
         let keys_for = keys_for_package(config, reg, &keys);
         let unsigned = registries::is_unsigned(&config.policy, reg);
-        let mut report = verify_package(config, p, &packuments, fetched, keys_for, unsigned);
+        let mut report = verify_package(config, p, fetched, keys_for, unsigned);
         if unsigned {
             registries::mark_unsigned(&mut report);
         }
@@ -578,9 +587,9 @@ fn keys_for_package<'a>(
 }
 
 /// Each fetched `/-/npm/v1/keys`, parsed as unpinned keys, or why it is unusable.
-fn registry_keys(
+fn registry_keys<P>(
     plan: &FetchPlan,
-    fetched: &FetchedEvidence,
+    fetched: &FetchedEvidence<P>,
 ) -> BTreeMap<Url, Result<NpmKeys, String>> {
     plan.keys
         .iter()
@@ -596,57 +605,23 @@ fn registry_keys(
         .collect()
 }
 
-/// Each fetched packument, parsed once and shared by its versions.
-fn parse_packuments(fetched: &FetchedEvidence) -> BTreeMap<String, Result<Packument, Finding>> {
-    fetched
-        .packuments
-        .iter()
-        .map(|(name, r)| {
-            let parsed = match r {
-                Ok(f) => Packument::from_slice(&f.bytes)
-                    .map_err(|e| {
-                        Finding::new(
-                            "unverifiable",
-                            format!("the packument of {} is unusable: {e}", escape_text(name)),
-                        )
-                    })
-                    .and_then(|doc| match doc.name.as_deref() {
-                        Some(n) if n != name => Err(Finding::new(
-                            "unverifiable",
-                            format!(
-                                "the packument asked for as {} names itself {}",
-                                escape_text(name),
-                                escape_text(n)
-                            ),
-                        )),
-                        _ => Ok(doc),
-                    }),
-                Err(e) => Err(e.finding()),
-            };
-            (name.clone(), parsed)
-        })
-        .collect()
-}
-
 /// Verifies one registry package from what was fetched for it.
 fn verify_package(
     config: &Config,
     p: &PackageRef,
-    packuments: &BTreeMap<String, Result<Packument, Finding>>,
-    fetched: &FetchedEvidence,
+    fetched: &FetchedEvidence<Digested>,
     keys: Result<&NpmKeys, String>,
     unsigned: bool,
 ) -> PackageReport {
-    let doc = match packuments.get(&p.name) {
-        Some(Ok(doc)) => doc,
-        Some(Err(f)) => {
-            return PackageReport::without_evidence(
-                p,
-                Status::Unverifiable,
-                "packument unavailable",
-                vec![f.clone()],
-            )
-        }
+    let unusable = |f: Finding| {
+        PackageReport::without_evidence(p, Status::Unverifiable, "packument unavailable", vec![f])
+    };
+    let doc = match fetched.packuments.get(&p.name) {
+        Some(Ok(Digested {
+            verify: Ok(doc), ..
+        })) => doc,
+        Some(Ok(Digested { verify: Err(f), .. })) => return unusable(f.clone()),
+        Some(Err(e)) => return unusable(e.finding()),
         None => {
             return PackageReport::without_evidence(
                 p,
@@ -765,8 +740,11 @@ async fn fetch_with_progress(
     show: bool,
     client: std::sync::Arc<crate::registry::RegistryClient>,
     plan: &FetchPlan,
-) -> FetchedEvidence {
-    let fetch = plan::fetch_all(client.clone(), plan);
+    history: bool,
+) -> FetchedEvidence<Digested> {
+    let fetch = plan::fetch_all_digested(client.clone(), plan, move |name, installed, f| {
+        digest::digest(name, installed, f, history)
+    });
     if !show {
         return fetch.await;
     }

@@ -12,6 +12,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where a release's time comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -154,11 +155,22 @@ pub struct ReleaseFacts {
     /// The lifecycle scripts that run on install, by name (`preinstall`, `install`,
     /// `postinstall`), sorted.
     pub install_scripts: Vec<String>,
-    /// `dependencies` (and `optionalDependencies`): name → range.
-    pub dependencies: BTreeMap<String, String>,
+    /// `dependencies` (and `optionalDependencies`): name → range. Shared between the releases
+    /// of one packument that declare the same set (most consecutive releases do), which keeps
+    /// a history of tens of thousands of releases small.
+    #[serde(serialize_with = "shared_map")]
+    pub dependencies: Arc<BTreeMap<String, String>>,
     pub deprecated: bool,
     /// In `time` but not in `versions`: npm removed it.
     pub removed: bool,
+}
+
+/// Serialises a shared map as the map it is.
+fn shared_map<S: serde::Serializer>(
+    map: &Arc<BTreeMap<String, String>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&**map, s)
 }
 
 /// Verified facts about one release, to replace the announced ones (see [`overlay_verified`]).
@@ -191,37 +203,50 @@ pub fn facts_from_packument(doc: &Value) -> Result<Vec<ReleaseFacts>, FactsError
         .ok_or_else(|| FactsError("no \"versions\" object".into()))?;
     let empty = serde_json::Map::new();
     let times = obj.get("time").and_then(Value::as_object).unwrap_or(&empty);
-    let time_of = |v: &str| {
-        times
-            .get(v)
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<Timestamp>().ok())
-    };
-
-    let mut out: Vec<ReleaseFacts> = versions
+    let out: Vec<ReleaseFacts> = versions
         .iter()
-        .map(|(v, doc)| release_from_version(v, doc, time_of(v)))
+        .map(|(v, doc)| release_from_version(v, doc, time_in(times, v)))
         .collect();
+    Ok(with_removed_sorted(out, times, |v| {
+        versions.contains_key(v)
+    }))
+}
+
+/// `time[version]`, when it is an RFC 3339 string.
+fn time_in(times: &serde_json::Map<String, Value>, version: &str) -> Option<Timestamp> {
+    times
+        .get(version)
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<Timestamp>().ok())
+}
+
+/// Adds a removed release for every version in `time` that `versions` does not list (`listed`),
+/// and sorts by time.
+fn with_removed_sorted(
+    mut out: Vec<ReleaseFacts>,
+    times: &serde_json::Map<String, Value>,
+    listed: impl Fn(&str) -> bool,
+) -> Vec<ReleaseFacts> {
     for v in times.keys() {
-        if v == "created" || v == "modified" || versions.contains_key(v) {
+        if v == "created" || v == "modified" || listed(v) {
             continue;
         }
         out.push(ReleaseFacts {
             version: v.clone(),
-            time: time_of(v),
+            time: time_in(times, v),
             time_source: TimeSource::RegistryUnsigned,
             publisher: None,
             trusted_publisher: false,
             approver: None,
             provenance: Provenance::None,
             install_scripts: Vec::new(),
-            dependencies: BTreeMap::new(),
+            dependencies: Default::default(),
             deprecated: false,
             removed: true,
         });
     }
     sort_by_time(&mut out);
-    Ok(out)
+    out
 }
 
 /// Replaces announced facts with verified ones, version by version, and re-sorts by time.
@@ -317,7 +342,7 @@ fn release_from_version(version: &str, doc: &Value, time: Option<Timestamp>) -> 
             Provenance::None
         },
         install_scripts,
-        dependencies,
+        dependencies: Arc::new(dependencies),
         deprecated,
         removed: false,
     }
@@ -343,13 +368,29 @@ const VERSION_KEYS: [&str; 8] = [
 /// bytes are readmes and per-version metadata the engine never looks at). The result is what
 /// [`facts_from_packument`] would see in the whole document.
 pub fn history_view(bytes: &[u8]) -> Result<Value, FactsError> {
-    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
-    use serde_json::Map;
+    use serde::de::DeserializeSeed;
+    use view::Level;
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let doc = Level::Top
+        .deserialize(&mut de)
+        .map_err(|e| FactsError(format!("not a JSON object: {e}")))?;
+    de.end()
+        .map_err(|e| FactsError(format!("trailing data: {e}")))?;
+    Ok(doc)
+}
+
+/// The streaming parses behind [`history_view`] and [`history_facts`].
+mod view {
+    use super::{release_from_version, Provenance, ReleaseFacts, VERSION_KEYS};
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::sync::Arc;
 
     /// What to keep of a map: at the top `versions` (reduced) and `time`; in `versions`
     /// every entry (reduced); in an entry the `VERSION_KEYS`.
     #[derive(Clone, Copy)]
-    enum Level {
+    pub(super) enum Level {
         Top,
         Versions,
         Entry,
@@ -426,13 +467,147 @@ pub fn history_view(bytes: &[u8]) -> Result<Value, FactsError> {
         }
     }
 
+    /// The top level for [`super::history_facts`]: `versions` read one entry at a time into
+    /// facts, `time` kept whole, the rest skipped.
+    pub(super) struct FactsTop;
+
+    /// Each listed version: its facts (time not yet set), and its reduced entry when it
+    /// announces provenance.
+    pub(super) type Versions = BTreeMap<String, (ReleaseFacts, Option<Value>)>;
+
+    /// `versions` (`None` when absent or not an object, as the last one read) and `time`.
+    pub(super) type Parsed = (Option<Versions>, Option<Value>);
+
+    impl<'de> DeserializeSeed<'de> for FactsTop {
+        type Value = Parsed;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for FactsTop {
+        type Value = Parsed;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a packument")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
+            let (mut versions, mut time) = (None, None);
+            while let Some(key) = map.next_key::<String>()? {
+                // As serde_json's own map: a repeated key keeps the last value.
+                match key.as_str() {
+                    "versions" => versions = map.next_value_seed(FactsVersions)?,
+                    "time" => time = Some(map.next_value::<Value>()?),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok((versions, time))
+        }
+    }
+
+    /// `versions`: each entry reduced as [`Level::Entry`] does, turned into facts, and dropped
+    /// unless it announces provenance; `None` for anything but an object.
+    struct FactsVersions;
+
+    impl<'de> DeserializeSeed<'de> for FactsVersions {
+        type Value = Option<Versions>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for FactsVersions {
+        type Value = Option<Versions>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the versions of a packument")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Versions::new();
+            let mut shared: BTreeSet<Arc<BTreeMap<String, String>>> = BTreeSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let entry = map.next_value_seed(Level::Entry)?;
+                let mut facts = release_from_version(&key, &entry, None);
+                match shared.get(&facts.dependencies) {
+                    Some(same) => facts.dependencies = same.clone(),
+                    None => {
+                        shared.insert(facts.dependencies.clone());
+                    }
+                }
+                let keep = (facts.provenance == Provenance::Announced).then_some(entry);
+                out.insert(key, (facts, keep));
+            }
+            Ok(Some(out))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+    }
+}
+
+/// What the history engine reads of a full packument, built without holding the whole
+/// [`history_view`]: the facts of every release and the entries of the releases announcing
+/// provenance (the only possible verified baselines).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryFacts {
+    /// Exactly [`facts_from_packument`] of [`history_view`] of the same bytes.
+    pub releases: Vec<ReleaseFacts>,
+    /// `{"versions": …, "time": …}` of [`history_view`] reduced to the releases announcing
+    /// provenance.
+    pub announced: Value,
+}
+
+/// [`facts_from_packument`] of [`history_view`], in one streaming pass that builds one version
+/// entry at a time (a packument of thousands of versions is never held as a tree), with the
+/// entries of the releases announcing provenance kept ([`HistoryFacts::announced`]).
+pub fn history_facts(bytes: &[u8]) -> Result<HistoryFacts, FactsError> {
+    use serde::de::DeserializeSeed;
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let doc = Level::Top
+    let (versions, time) = view::FactsTop
         .deserialize(&mut de)
         .map_err(|e| FactsError(format!("not a JSON object: {e}")))?;
     de.end()
         .map_err(|e| FactsError(format!("trailing data: {e}")))?;
-    Ok(doc)
+    let versions = versions.ok_or_else(|| FactsError("no \"versions\" object".into()))?;
+    let empty = serde_json::Map::new();
+    let times = time.as_ref().and_then(Value::as_object).unwrap_or(&empty);
+    let mut announced_versions = serde_json::Map::new();
+    let mut announced_times = serde_json::Map::new();
+    let mut out = Vec::with_capacity(versions.len());
+    let listed: std::collections::BTreeSet<String> = versions.keys().cloned().collect();
+    for (v, (mut facts, entry)) in versions {
+        facts.time = time_in(times, &v);
+        if let Some(entry) = entry {
+            if let Some(t) = times.get(&v) {
+                announced_times.insert(v.clone(), t.clone());
+            }
+            announced_versions.insert(v, entry);
+        }
+        out.push(facts);
+    }
+    Ok(HistoryFacts {
+        releases: with_removed_sorted(out, times, |v| listed.contains(v)),
+        announced: serde_json::json!({"versions": announced_versions, "time": announced_times}),
+    })
 }
 
 #[cfg(test)]
@@ -471,6 +646,56 @@ mod tests {
         // No `versions`: the adapter's own error, as on the whole document.
         let none = history_view(br#"{"time":{}}"#).unwrap();
         assert!(facts_from_packument(&none).is_err());
+    }
+
+    #[test]
+    fn history_facts_are_the_facts_of_the_view_and_as_tolerant() {
+        let text = r#"{"readme":"long","versions":{
+            "1.0.0":{"name":"p","_npmUser":{"name":"a","email":"a@x"},"readme":"x",
+                     "dist":{"integrity":"sha512-A","attestations":{"provenance":{}}},
+                     "scripts":{"install":"i"},"dependencies":{"d":"1"}},
+            "1.1.0":{"dist":{"attestations":{"provenance":null}}},
+            "2.0.0":5,
+            "3.0.0":[1,{"a":true}]},
+            "time":{"1.0.0":"2025-01-01T00:00:00Z","0.9.0":"2024-01-01T00:00:00Z",
+                    "created":"2020-01-01T00:00:00Z","3.0.0":"garbage"}}"#;
+        let view = history_view(text.as_bytes()).unwrap();
+        let streamed = history_facts(text.as_bytes()).unwrap();
+        assert_eq!(streamed.releases, facts_from_packument(&view).unwrap());
+        assert_eq!(
+            streamed.announced,
+            json!({"versions": {"1.0.0": view["versions"]["1.0.0"]},
+                   "time": {"1.0.0": "2025-01-01T00:00:00Z"}})
+        );
+        // A repeated `versions` keeps the last one, as the whole parse does; so does one that
+        // is not an object (then there are no versions to read).
+        let twice = r#"{"versions":{"1.0.0":{}},"versions":{"2.0.0":{}}}"#;
+        let versions: Vec<String> = history_facts(twice.as_bytes())
+            .unwrap()
+            .releases
+            .into_iter()
+            .map(|r| r.version)
+            .collect();
+        assert_eq!(versions, ["2.0.0"]);
+        for no_versions in [
+            r#"{"time":{}}"#,
+            r#"{"versions":[1,2]}"#,
+            r#"{"versions":{"1.0.0":{}},"versions":"x"}"#,
+        ] {
+            let err = history_facts(no_versions.as_bytes()).unwrap_err();
+            assert!(err.0.contains("versions"), "{no_versions}: {err}");
+            let view = history_view(no_versions.as_bytes()).unwrap();
+            assert!(facts_from_packument(&view).is_err(), "{no_versions}");
+        }
+        for bad in [
+            "[]",
+            "{\"versions\":{}} x",
+            "{\"versions\":",
+            "{\"versions\":{\"1\":}}",
+        ] {
+            assert!(history_facts(bad.as_bytes()).is_err(), "{bad}");
+            assert!(history_view(bad.as_bytes()).is_err(), "{bad}");
+        }
     }
 
     fn doc() -> Value {

@@ -470,7 +470,7 @@ mod tests {
                 Provenance::None
             },
             install_scripts: Vec::new(),
-            dependencies: BTreeMap::new(),
+            dependencies: Default::default(),
             deprecated: false,
             removed: false,
         }

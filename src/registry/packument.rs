@@ -7,8 +7,9 @@
 
 use crate::verify::registry_signature::RegistrySignature;
 use jiff::Timestamp;
+use serde::de::DeserializeSeed as _;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The largest packument accepted, in bytes (full packuments of old, busy packages run to tens
 /// of MB; this cap bounds memory on a hostile response).
@@ -35,6 +36,20 @@ impl Packument {
     /// Parses a full or abbreviated packument, or a single version document (which becomes a
     /// packument of one version, without `time`).
     pub fn from_slice(bytes: &[u8]) -> Result<Packument, PackumentError> {
+        Self::parse(bytes, None)
+    }
+
+    /// [`Packument::from_slice`] keeping only the versions in `only` (and their `time`): the
+    /// other entries are skipped while parsing, never built. What is kept reads exactly as in
+    /// the whole document.
+    pub fn from_slice_for(
+        bytes: &[u8],
+        only: &BTreeSet<String>,
+    ) -> Result<Packument, PackumentError> {
+        Self::parse(bytes, Some(only))
+    }
+
+    fn parse(bytes: &[u8], only: Option<&BTreeSet<String>>) -> Result<Packument, PackumentError> {
         if bytes.len() > MAX_PACKUMENT_BYTES {
             return Err(PackumentError(format!(
                 "{} bytes, more than the packument cap of {MAX_PACKUMENT_BYTES}",
@@ -46,7 +61,8 @@ impl Packument {
         // whole document (readmes, dependencies, scripts: most of a big packument's bytes) is
         // ever built, and nothing is cloned.
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let top = lean::Top::deserialize(&mut de)
+        let top = lean::TopSeed(only)
+            .deserialize(&mut de)
             .and_then(|t| de.end().map(|()| t))
             .map_err(|e| PackumentError(format!("not JSON: {e}")))?;
         let lean::Top::Object(mut top) = top else {
@@ -61,7 +77,10 @@ impl Packument {
                 _ => return Err(PackumentError("`versions` is not an object".into())),
             };
             let time = match top.remove("time").map(lean::Field::into_value) {
-                Some(serde_json::Value::Object(t)) => t.into_iter().collect(),
+                Some(serde_json::Value::Object(t)) => t
+                    .into_iter()
+                    .filter(|(k, _)| only.is_none_or(|o| o.contains(k)))
+                    .collect(),
                 _ => BTreeMap::new(),
             };
             return Ok(Packument {
@@ -218,7 +237,7 @@ mod lean {
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use serde::Deserialize;
     use serde_json::Value;
-    use std::collections::BTreeMap;
+    use std::collections::{BTreeMap, BTreeSet};
     use std::fmt;
 
     pub(super) const VERSIONS: &str = "versions";
@@ -257,9 +276,14 @@ mod lean {
         NotObject,
     }
 
-    impl<'de> Deserialize<'de> for Top {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Top, D::Error> {
-            d.deserialize_any(TopVisitor)
+    /// Parses the top level; with `Some(only)`, the entries of `versions` not in it are
+    /// skipped.
+    pub(super) struct TopSeed<'a>(pub(super) Option<&'a BTreeSet<String>>);
+
+    impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+        type Value = Top;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
+            d.deserialize_any(TopVisitor(self.0))
         }
     }
 
@@ -291,8 +315,8 @@ mod lean {
         };
     }
 
-    struct TopVisitor;
-    impl<'de> Visitor<'de> for TopVisitor {
+    struct TopVisitor<'a>(Option<&'a BTreeSet<String>>);
+    impl<'de> Visitor<'de> for TopVisitor<'_> {
         type Value = Top;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a packument")
@@ -302,7 +326,7 @@ mod lean {
             let mut out = BTreeMap::new();
             while let Some(key) = map.next_key::<String>()? {
                 if key == VERSIONS {
-                    let v = match map.next_value_seed(VersionsSeed)? {
+                    let v = match map.next_value_seed(VersionsSeed(self.0))? {
                         Some(v) => Field::Versions(v),
                         None => Field::Other(Value::Null),
                     };
@@ -319,14 +343,14 @@ mod lean {
     }
 
     /// `versions`: `Some(map)` for an object (each entry lean), `None` for anything else.
-    struct VersionsSeed;
-    impl<'de> DeserializeSeed<'de> for VersionsSeed {
+    struct VersionsSeed<'a>(Option<&'a BTreeSet<String>>);
+    impl<'de> DeserializeSeed<'de> for VersionsSeed<'_> {
         type Value = Option<BTreeMap<String, Value>>;
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
             d.deserialize_any(self)
         }
     }
-    impl<'de> Visitor<'de> for VersionsSeed {
+    impl<'de> Visitor<'de> for VersionsSeed<'_> {
         type Value = Option<BTreeMap<String, Value>>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("the versions of a packument")
@@ -335,6 +359,10 @@ mod lean {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some(key) = map.next_key::<String>()? {
+                if self.0.is_some_and(|only| !only.contains(&key)) {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
                 let v = map.next_value_seed(EntrySeed)?;
                 out.insert(key, v);
             }

@@ -144,10 +144,11 @@ impl FetchPlan {
 }
 
 /// Everything fetched for a run. Failures are kept per document: they become the package's
-/// `unverifiable` finding, never an error of the run.
-#[derive(Debug, Default)]
-pub struct FetchedEvidence {
-    pub packuments: BTreeMap<String, Result<Fetched, FetchError>>,
+/// `unverifiable` finding, never an error of the run. `P` is what is kept of each packument:
+/// its body ([`fetch_all`]), or what a digest made of it ([`fetch_all_digested`]).
+#[derive(Debug)]
+pub struct FetchedEvidence<P = Fetched> {
+    pub packuments: BTreeMap<String, Result<P, FetchError>>,
     /// `Ok(None)`: the registry has no attestations for the version (404).
     pub attestations: BTreeMap<Wanted, Result<Option<Fetched>, FetchError>>,
     /// Versions whose attestations were not requested: their packument announces none, on a
@@ -157,6 +158,23 @@ pub struct FetchedEvidence {
     /// What each fetched packument says about the wanted versions (for the stripped check).
     pub observed: BTreeMap<Wanted, VersionMetadata>,
 }
+
+impl<P> Default for FetchedEvidence<P> {
+    fn default() -> Self {
+        FetchedEvidence {
+            packuments: BTreeMap::new(),
+            attestations: BTreeMap::new(),
+            not_announced: BTreeSet::new(),
+            keys: BTreeMap::new(),
+            observed: BTreeMap::new(),
+        }
+    }
+}
+
+/// Most packuments between their request and the end of their digest at one time: bounds the
+/// bodies held in memory (each is dropped once digested) while keeping the client's requests
+/// busy.
+pub const MAX_PACKUMENTS_IN_FLIGHT: usize = 64;
 
 /// The signals of one version in its packument that the plan needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -169,15 +187,64 @@ pub struct VersionMetadata {
 
 /// Runs the plan: packuments and keys concurrently (the client bounds concurrency), and the
 /// attestations of every wanted version present in its packument as soon as that packument
-/// is in.
+/// is in. Keeps every packument's body.
 pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> FetchedEvidence {
+    fetch_all_digested(client, plan, |_, _, f| f).await
+}
+
+/// [`fetch_all`], with each packument handed to `digest` (name, wanted versions, body) as soon
+/// as it is in, on a blocking thread (at most one per core at a time), and only what `digest`
+/// returns kept: the body is dropped there, so a run never holds every body at once.
+pub async fn fetch_all_digested<P, D>(
+    client: Arc<RegistryClient>,
+    plan: &FetchPlan,
+    digest: D,
+) -> FetchedEvidence<P>
+where
+    P: Send + 'static,
+    D: Fn(&str, &BTreeSet<String>, Fetched) -> P + Send + Sync + 'static,
+{
+    let digest = Arc::new(digest);
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_PACKUMENTS_IN_FLIGHT));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let parsing = Arc::new(tokio::sync::Semaphore::new(cores));
     let mut out = FetchedEvidence::default();
     let mut set = tokio::task::JoinSet::new();
     for (name, (u, accept)) in &plan.packuments {
         let (c, name, u, accept) = (client.clone(), name.clone(), u.clone(), *accept);
+        let versions = plan.versions.get(&name).cloned().unwrap_or_default();
+        let (digest, in_flight, parsing) = (digest.clone(), in_flight.clone(), parsing.clone());
         set.spawn(async move {
+            // Closed never: the semaphores live as long as this function.
+            let _slot = in_flight.acquire_owned().await.ok();
             let r = c.get(&u, accept, ResourceKind::Packument).await;
-            Job::Packument(name, r)
+            let f = match r {
+                Ok(f) => f,
+                Err(e) => return Job::Packument(name, None, Err(e)),
+            };
+            let _core = parsing.acquire_owned().await.ok();
+            let task_name = name.clone();
+            let done = tokio::task::spawn_blocking(move || {
+                let lean = LeanPackument::parse(&f.bytes, &versions);
+                let observed: Vec<(String, VersionMetadata, Option<String>)> = versions
+                    .iter()
+                    .map(|v| {
+                        let meta = lean.as_ref().map(|l| l.metadata(v)).unwrap_or_default();
+                        let url = lean
+                            .as_ref()
+                            .and_then(|l| l.attestations_url(v))
+                            .map(str::to_owned);
+                        (v.clone(), meta, url)
+                    })
+                    .collect();
+                (observed, digest(&task_name, &versions, f))
+            })
+            .await;
+            match done {
+                Ok((observed, p)) => Job::Packument(name, Some(observed), Ok(p)),
+                // The digest panicked: a bug; re-raise it rather than lose the package.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
         });
     }
     for k in &plan.keys {
@@ -192,12 +259,9 @@ pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> Fetched
     // per-request latency, one slow packument no longer holds back every attestation).
     while let Some(done) = set.join_next().await {
         match done {
-            Ok(Job::Packument(name, r)) => {
-                if let (Ok(f), Some(registry)) = (&r, plan.registries.get(&name)) {
-                    let versions = plan.versions.get(&name).cloned().unwrap_or_default();
-                    let lean = LeanPackument::parse(&f.bytes, &versions);
-                    for v in versions {
-                        let meta = lean.as_ref().map(|l| l.metadata(&v)).unwrap_or_default();
+            Ok(Job::Packument(name, observed, r)) => {
+                if let (Some(observed), Some(registry)) = (observed, plan.registries.get(&name)) {
+                    for (v, meta, announced) in observed {
                         let wanted = Wanted {
                             name: name.clone(),
                             version: v.clone(),
@@ -213,8 +277,8 @@ pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> Fetched
                             out.not_announced.insert(wanted);
                             continue;
                         }
-                        let announced = lean.as_ref().and_then(|l| l.attestations_url(&v));
-                        if let Some(u) = attestations_url(registry, &name, &v, announced) {
+                        if let Some(u) = attestations_url(registry, &name, &v, announced.as_deref())
+                        {
                             let c = client.clone();
                             set.spawn(async move {
                                 let r =
@@ -237,14 +301,19 @@ pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> Fetched
             Ok(Job::Attestations(w, r)) => {
                 out.attestations.insert(w, r);
             }
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             Err(_) => {}
         }
     }
     out
 }
 
-enum Job {
-    Packument(String, Result<Fetched, FetchError>),
+/// What one packument observed of each wanted version: its signals and announced
+/// attestations URL (`None` when the fetch failed).
+type Observed = Option<Vec<(String, VersionMetadata, Option<String>)>>;
+
+enum Job<P> {
+    Packument(String, Observed, Result<P, FetchError>),
     Keys(Url, Result<Fetched, FetchError>),
     Attestations(Wanted, Result<Option<Fetched>, FetchError>),
 }
@@ -253,7 +322,7 @@ enum Job {
 /// `dist.signatures` for any wanted version found there (and, for full packuments, no
 /// `_npmUser` either), as a mirror that strips them does. Registries with nothing observed
 /// yield nothing.
-pub fn metadata_stripped(plan: &FetchPlan, evidence: &FetchedEvidence) -> Vec<Finding> {
+pub fn metadata_stripped<P>(plan: &FetchPlan, evidence: &FetchedEvidence<P>) -> Vec<Finding> {
     let full = plan
         .packuments
         .values()

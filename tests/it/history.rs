@@ -432,7 +432,7 @@ fn release(v: &str, day: u32, tp: bool, prov: Provenance) -> ReleaseFacts {
         approver: None,
         provenance: prov,
         install_scripts: Vec::new(),
-        dependencies: BTreeMap::new(),
+        dependencies: Default::default(),
         deprecated: false,
         removed: false,
     }
@@ -1018,5 +1018,26 @@ fn history_view_gives_the_facts_of_the_whole_document() {
             }
         }
         assert_eq!(view["time"], whole["time"], "{rel}");
+        // The one-entry-at-a-time parse `verify` digests packuments with: the same facts, and
+        // exactly the view's entries and times of the releases announcing provenance.
+        let streamed = npm_provenance::policy::facts::history_facts(&bytes).unwrap();
+        assert_eq!(
+            streamed.releases,
+            facts_from_packument(&whole).unwrap(),
+            "{rel}"
+        );
+        let announced: Vec<&String> = whole["versions"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, e)| !e["dist"]["attestations"]["provenance"].is_null())
+            .map(|(v, _)| v)
+            .collect();
+        let kept = streamed.announced["versions"].as_object().unwrap();
+        assert_eq!(kept.keys().collect::<Vec<_>>(), announced, "{rel}");
+        for v in announced {
+            assert_eq!(&kept[v], &view["versions"][v], "{rel} {v}");
+            assert_eq!(streamed.announced["time"][v], whole["time"][v], "{rel} {v}");
+        }
     }
 }

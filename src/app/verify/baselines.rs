@@ -22,6 +22,7 @@
 //!
 //! At most [`MAX_BASELINE_RELEASES`] releases are verified per installed version.
 
+use super::digest::Digested;
 use super::{keys_for_package, registry_keys, Config};
 use crate::policy::facts::{Provenance, ReleaseFacts, VerifiedFacts};
 use crate::policy::history::{baseline_versions, EvidenceClass, HistoryContext, K};
@@ -88,7 +89,9 @@ pub(super) struct Job {
 
 impl Job {
     /// Plans the work for `name` (pure): `releases` carry the installed versions' verified
-    /// facts already; `doc` is the full packument they were read from. `None` when there is
+    /// facts already; `doc` is the packument they were read from (its `versions` and `time`
+    /// reduced to the releases announcing provenance, [`super::digest::HistoryDoc`], or whole:
+    /// only those are read). `None` when there is
     /// nothing to fetch and nothing to say.
     pub(super) fn plan(
         name: &str,
@@ -210,7 +213,7 @@ pub(super) struct Counts {
 pub(super) struct Source<'a> {
     pub(super) config: &'a Config,
     pub(super) plan: &'a FetchPlan,
-    pub(super) fetched: &'a FetchedEvidence,
+    pub(super) fetched: &'a FetchedEvidence<Digested>,
     pub(super) client: Arc<RegistryClient>,
 }
 

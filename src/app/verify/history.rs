@@ -7,15 +7,15 @@
 //! skips it (and fetches nothing extra).
 
 use super::baselines::{Job, Results, Source};
+use super::digest::HistoryDoc;
 use crate::findings::Finding;
 use crate::inventory::Inventory;
-use crate::policy::facts::{facts_from_packument, history_view, overlay_verified};
+use crate::policy::facts::overlay_verified;
 use crate::policy::history::{
     baseline_versions, evaluate_detailed, HistoryContext, HistoryFinding,
 };
 use crate::policy::ReleaseFacts;
 use crate::policy::{BuildIdentity, Provenance, VerifiedFacts};
-use crate::registry::plan::FetchedEvidence;
 use crate::report::PackageReport;
 use crate::util::escape_text;
 use crate::verify::evidence::{Identity, Status};
@@ -26,10 +26,12 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Adds the history findings of each registry package to its report. With `baselines`, the
 /// attestations of the releases each decision rests on are fetched and verified first and
 /// overlaid (verified baselines, [`super::baselines`]); without, baselines stay announced.
+/// `docs`: the history facts of each packument that is a full packument, by name (a name
+/// without one gets no history findings: it carries a deny finding already).
 pub(super) fn join(
     packages: &mut [PackageReport],
     inventory: &Inventory,
-    fetched: &FetchedEvidence,
+    mut docs: BTreeMap<String, HistoryDoc>,
     now: Timestamp,
     baselines: Option<&Source<'_>>,
 ) {
@@ -54,27 +56,20 @@ pub(super) fn join(
         }
     }
     // The releases of each name, with the installed versions' verified facts overlaid, and the
-    // baseline work planned while the packument is at hand.
-    // Each packument is read here a second time, by the reduced parse of the history facts
-    // (`history_view`: `versions` cut down to the fields the engine and baseline verification
-    // read, and `time`; readmes and the rest are skipped, never built).
+    // baseline work planned. The facts were read as each packument arrived
+    // ([`super::digest`]: `history_view`, the reduced parse, then `facts_from_packument`).
     let mut releases_by_name: BTreeMap<String, Option<Vec<ReleaseFacts>>> = BTreeMap::new();
     let mut jobs = Vec::new();
     for (name, versions) in &installed {
-        let doc = fetched
-            .packuments
-            .get(name)
-            .and_then(|r| r.as_ref().ok())
-            .and_then(|f| history_view(&f.bytes).ok());
-        let releases = doc.as_ref().and_then(|doc| {
-            let mut releases = facts_from_packument(doc).ok()?;
+        let releases = docs.remove(name).map(|doc| {
+            let mut releases = doc.releases;
             if let Some(v) = verified.get(name) {
                 overlay_verified(&mut releases, v);
             }
             if baselines.is_some() {
-                jobs.extend(Job::plan(name, versions, &releases, doc, &ctx));
+                jobs.extend(Job::plan(name, versions, &releases, &doc.baselines, &ctx));
             }
-            Some(releases)
+            releases
         });
         releases_by_name.insert(name.clone(), releases);
     }

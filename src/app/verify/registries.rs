@@ -124,10 +124,10 @@ pub(super) fn without_signatures(mut v: PackumentVersion) -> PackumentVersion {
 
 /// `registry-metadata-stripped` for the registries that serve no signatures, leaving out the
 /// registries declared unsigned (serving none is what they are declared to do).
-pub(super) fn metadata_stripped(
+pub(super) fn metadata_stripped<P>(
     policy: &Policy,
     plan: &FetchPlan,
-    fetched: &FetchedEvidence,
+    fetched: &FetchedEvidence<P>,
 ) -> Vec<Finding> {
     if !plan
         .registries
@@ -270,7 +270,7 @@ mod tests {
             (internal.join("a").unwrap(), Accept::Abbreviated),
         );
         plan.registries.insert("a".into(), internal.clone());
-        let mut fetched = FetchedEvidence::default();
+        let mut fetched: FetchedEvidence = FetchedEvidence::default();
         fetched.observed.insert(
             Wanted {
                 name: "a".into(),

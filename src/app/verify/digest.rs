@@ -1,0 +1,140 @@
+//! What a `verify` run keeps of each packument. Packuments are digested as they arrive (on a
+//! blocking thread, [`crate::registry::plan::fetch_all_digested`]) and their bodies dropped, so
+//! a run over thousands of packages (hundreds of MB of packuments, some of tens of MB) never
+//! holds them all: only the installed versions' entries, for verification, and, when the
+//! history engine runs, the releases' facts and the entries of the releases that could become
+//! verified baselines.
+
+use crate::findings::Finding;
+use crate::policy::facts::history_facts;
+use crate::policy::ReleaseFacts;
+use crate::registry::packument::Packument;
+use crate::registry::Fetched;
+use crate::util::escape_text;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// One packument, digested.
+#[derive(Debug)]
+pub(super) struct Digested {
+    /// The installed versions' entries (and their `time`), or why the packument is unusable
+    /// (an `unverifiable` finding).
+    pub(super) verify: Result<Packument, Finding>,
+    /// With the history engine: the facts of every release, or `None` when the packument is
+    /// not a full packument the engine can read (history then has nothing to add).
+    pub(super) history: Option<HistoryDoc>,
+}
+
+/// What the history engine and baseline verification read of one packument.
+#[derive(Debug)]
+pub(super) struct HistoryDoc {
+    /// Every release's facts, as `facts_from_packument` reads them from the whole document.
+    pub(super) releases: Vec<ReleaseFacts>,
+    /// `{"versions": …, "time": …}` reduced to the releases announcing provenance: the only
+    /// candidates for a verified baseline (their entries are verified like an installed one).
+    pub(super) baselines: Value,
+}
+
+/// Digests the packument fetched for `name`, wanted for the `installed` versions; `history`:
+/// whether the history engine runs.
+pub(super) fn digest(
+    name: &str,
+    installed: &BTreeSet<String>,
+    fetched: Fetched,
+    history: bool,
+) -> Digested {
+    let bytes = &fetched.bytes;
+    let verify = Packument::from_slice_for(bytes, installed)
+        .map_err(|e| {
+            Finding::new(
+                "unverifiable",
+                format!("the packument of {} is unusable: {e}", escape_text(name)),
+            )
+        })
+        .and_then(|doc| match doc.name.as_deref() {
+            Some(n) if n != name => Err(Finding::new(
+                "unverifiable",
+                format!(
+                    "the packument asked for as {} names itself {}",
+                    escape_text(name),
+                    escape_text(n)
+                ),
+            )),
+            _ => Ok(doc),
+        });
+    let history = history.then(|| history_doc(bytes)).flatten();
+    Digested { verify, history }
+}
+
+/// The facts of a full packument, and its possible baselines; `None` when it is not one.
+fn history_doc(bytes: &[u8]) -> Option<HistoryDoc> {
+    let facts = history_facts(bytes).ok()?;
+    Some(HistoryDoc {
+        releases: facts.releases,
+        baselines: facts.announced,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::facts::{facts_from_packument, history_view};
+
+    fn fetched(body: &str) -> Fetched {
+        Fetched {
+            bytes: body.as_bytes().to_vec().into(),
+            from_cache: false,
+            status: 200,
+        }
+    }
+
+    const DOC: &str = r#"{"name":"p","versions":{
+        "1.0.0":{"name":"p","version":"1.0.0","dist":{"integrity":"sha512-AA=="},
+                 "_npmUser":{"name":"a","email":"a@x"},"readme":"big"},
+        "1.1.0":{"name":"p","version":"1.1.0","dist":{"integrity":"sha512-AB==",
+                 "attestations":{"url":"https://r/-/npm/v1/attestations/p@1.1.0",
+                                 "provenance":{"predicateType":"https://slsa.dev/provenance/v1"}}},
+                 "_npmUser":{"name":"a","email":"a@x"}},
+        "1.2.0":{"name":"p","version":"1.2.0","dist":{"integrity":"sha512-AC=="}}},
+        "time":{"1.0.0":"2025-01-01T00:00:00Z","1.1.0":"2025-02-01T00:00:00Z",
+                "1.2.0":"2025-03-01T00:00:00Z"}}"#;
+
+    fn set(v: &[&str]) -> BTreeSet<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn keeps_the_installed_entries_and_the_possible_baselines() {
+        let d = digest("p", &set(&["1.2.0"]), fetched(DOC), true);
+        let doc = d.verify.unwrap();
+        assert_eq!(doc.version_names().collect::<Vec<_>>(), ["1.2.0"]);
+        assert!(doc.time_of("1.2.0").is_some());
+        assert!(doc.time_of("1.0.0").is_none());
+        let h = d.history.unwrap();
+        let whole = facts_from_packument(&history_view(DOC.as_bytes()).unwrap()).unwrap();
+        assert_eq!(h.releases, whole);
+        assert_eq!(
+            h.baselines["versions"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .collect::<Vec<_>>(),
+            ["1.1.0"]
+        );
+        assert_eq!(h.baselines["time"]["1.1.0"], "2025-02-01T00:00:00Z");
+        assert!(digest("p", &set(&["1.2.0"]), fetched(DOC), false)
+            .history
+            .is_none());
+    }
+
+    #[test]
+    fn an_unusable_or_misnamed_packument_is_unverifiable() {
+        let d = digest("q", &set(&["1.2.0"]), fetched(DOC), true);
+        let f = d.verify.unwrap_err();
+        assert_eq!(f.code, "unverifiable");
+        assert!(f.message.contains("names itself"), "{}", f.message);
+        let d = digest("p", &set(&["1.0.0"]), fetched("[1]"), true);
+        assert_eq!(d.verify.unwrap_err().code, "unverifiable");
+        assert!(d.history.is_none());
+    }
+}
