@@ -527,7 +527,7 @@ fn pin_findings(policy: &Policy, name: &str, p: &PackageReport) -> Vec<Finding> 
             .identity
             .as_ref()
             .and_then(history::build_identity)
-            .map_or(Provenance::None, Provenance::Verified),
+            .map_or(Provenance::None, Provenance::verified),
         Status::Invalid => Provenance::Invalid,
         _ => Provenance::None,
     };

@@ -105,7 +105,7 @@ impl BuildIdentity {
 #[serde(rename_all = "kebab-case", tag = "state", content = "identity")]
 pub enum Provenance {
     /// Verified provenance with the identity its certificate states.
-    Verified(BuildIdentity),
+    Verified(Box<BuildIdentity>),
     /// `dist.attestations.provenance` is announced but was not (or could not be) verified.
     Announced,
     /// Provenance was fetched and does not verify. Never counts as provenance.
@@ -115,6 +115,12 @@ pub enum Provenance {
 }
 
 impl Provenance {
+    /// Verified provenance with `identity` (boxed: most releases carry none, and a history of
+    /// tens of thousands of releases stays small).
+    pub fn verified(identity: BuildIdentity) -> Provenance {
+        Provenance::Verified(Box::new(identity))
+    }
+
     /// `verified|announced|invalid|none` (the history JSON enum).
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -763,7 +769,7 @@ mod tests {
             "1.1.0".to_string(),
             VerifiedFacts {
                 signed_time: Some(signed),
-                provenance: Some(Provenance::Verified(id.clone())),
+                provenance: Some(Provenance::verified(id.clone())),
             },
         )]);
         overlay_verified(&mut f, &verified);

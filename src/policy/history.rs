@@ -697,13 +697,13 @@ mod tests {
             ),
             1
         );
-        rs[1].provenance = Provenance::Verified(id.clone());
+        rs[1].provenance = Provenance::verified(id.clone());
         check(
             &rs,
             BaselineEvidence::Announced,
             "announced, not verified (1.0.0); verified: 1.1.0",
         );
-        rs[0].provenance = Provenance::Verified(id);
+        rs[0].provenance = Provenance::verified(id);
         check(
             &rs,
             BaselineEvidence::Verified,

@@ -439,7 +439,7 @@ fn release(v: &str, day: u32, tp: bool, prov: Provenance) -> ReleaseFacts {
 }
 
 fn verified_line() -> Vec<ReleaseFacts> {
-    let good = |r: &str| Provenance::Verified(id("o/p", "42", "release.yml", r, "push"));
+    let good = |r: &str| Provenance::verified(id("o/p", "42", "release.yml", r, "push"));
     vec![
         release("1.0.0", 1, false, Provenance::None),
         release("1.0.1", 10, true, good("refs/tags/v1.0.1")),
@@ -461,7 +461,7 @@ fn overlay_of_a_verified_identity_from_another_repository_is_identity_changed() 
         "1.0.3".to_string(),
         VerifiedFacts {
             signed_time: Some("2025-01-12T00:05:00Z".parse().unwrap()),
-            provenance: Some(Provenance::Verified(id(
+            provenance: Some(Provenance::verified(id(
                 "evil/p",
                 "666",
                 "release.yml",
@@ -488,7 +488,7 @@ fn repository_id_is_compared_before_the_url_and_runner_change_counts() {
         "1.0.3",
         12,
         true,
-        Provenance::Verified(id(
+        Provenance::verified(id(
             "o/renamed",
             "42",
             "release.yml",
@@ -500,7 +500,7 @@ fn repository_id_is_compared_before_the_url_and_runner_change_counts() {
     // Self-hosted runner.
     let mut i = id("o/p", "42", "release.yml", "refs/tags/v1.0.4", "push");
     i.runner = Some("self-hosted".into());
-    r.push(release("1.0.4", 13, true, Provenance::Verified(i)));
+    r.push(release("1.0.4", 13, true, Provenance::verified(i)));
     let f = evaluate(&r, "1.0.4", &ctx());
     assert_eq!(
         codes_at(&f, Level::Warn),
@@ -516,7 +516,7 @@ fn another_workflow_is_identity_changed_not_trusted_publisher_dropped() {
         "1.0.3",
         12,
         false,
-        Provenance::Verified(id("o/p", "42", "other.yml", "refs/tags/v1.0.3", "push")),
+        Provenance::verified(id("o/p", "42", "other.yml", "refs/tags/v1.0.3", "push")),
     ));
     let f = evaluate(&r, "1.0.3", &ctx());
     // I1 is not reported when the source differs; S6 alone warns.
@@ -536,7 +536,7 @@ fn trusted_publisher_dropped_and_identity_drift_are_info() {
         "1.0.3",
         12,
         false,
-        Provenance::Verified(id(
+        Provenance::verified(id(
             "o/p",
             "42",
             "release.yml",

@@ -754,7 +754,7 @@ fn check(policy: &Policy, prov: Provenance, publisher: Option<Publisher>) -> Vec
 #[test]
 fn the_pinned_identity_passes() {
     let p = ok(PINNED);
-    let prov = Provenance::Verified(build(
+    let prov = Provenance::verified(build(
         "https://github.com/acme/repo",
         Some("42"),
         ".github/workflows/release.yml",
@@ -762,7 +762,7 @@ fn the_pinned_identity_passes() {
     ));
     assert_eq!(check(&p, prov.clone(), None), vec![]);
     // URL case and a `.git` suffix do not matter
-    let prov = Provenance::Verified(build(
+    let prov = Provenance::verified(build(
         "https://github.com/Acme/Repo",
         Some("42"),
         ".github/workflows/release.yml",
@@ -771,7 +771,7 @@ fn the_pinned_identity_passes() {
     let mut id = prov.identity().unwrap().clone();
     id.workflow =
         "https://github.com/Acme/Repo/.github/workflows/release.yml@refs/tags/v1.2.3".into();
-    assert_eq!(check(&p, Provenance::Verified(id), None), vec![]);
+    assert_eq!(check(&p, Provenance::verified(id), None), vec![]);
 }
 
 #[test]
@@ -783,7 +783,7 @@ fn a_repository_is_never_matched_by_prefix() {
         "https://github.com/acme/rep",
         "https://github.com.evil.example/acme/repo",
     ] {
-        let prov = Provenance::Verified(build(
+        let prov = Provenance::verified(build(
             evil,
             None,
             ".github/workflows/release.yml",
@@ -876,7 +876,7 @@ fn each_differing_part_is_one_pin_mismatch_naming_pinned_and_seen() {
         ),
     ];
     for (seen, pinned_text, seen_text) in cases {
-        let fs = check(&p, Provenance::Verified(seen.clone()), None);
+        let fs = check(&p, Provenance::verified(seen.clone()), None);
         assert_eq!(fs.len(), 1, "{seen:?}: {fs:#?}");
         assert_eq!((fs[0].code, fs[0].level), ("pin-mismatch", Level::Deny));
         assert!(fs[0].message.contains(pinned_text), "{}", fs[0].message);
@@ -891,7 +891,7 @@ fn each_differing_part_is_one_pin_mismatch_naming_pinned_and_seen() {
     let mut other_repo = good.clone();
     other_repo.workflow =
         "https://github.com/evil/repo/.github/workflows/release.yml@refs/tags/v1.2.3".into();
-    assert_eq!(check(&p, Provenance::Verified(other_repo), None).len(), 1);
+    assert_eq!(check(&p, Provenance::verified(other_repo), None).len(), 1);
 }
 
 #[test]
@@ -973,7 +973,7 @@ fn identity_of_release_facts() {
         publisher: None,
         trusted_publisher: false,
         approver: None,
-        provenance: Provenance::Verified(build(
+        provenance: Provenance::verified(build(
             "https://github.com/acme/repo-evil",
             Some("42"),
             ".github/workflows/release.yml",

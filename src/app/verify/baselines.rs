@@ -537,7 +537,7 @@ fn outcome_of(ev: &VersionEvidence) -> Outcome {
                 .flatten();
             return Outcome::Verified(VerifiedFacts {
                 signed_time,
-                provenance: Some(Provenance::Verified(id)),
+                provenance: Some(Provenance::verified(id)),
             });
         }
         return Outcome::NotVerified(
@@ -631,15 +631,15 @@ mod tests {
     #[test]
     fn a_verified_install_walks_until_verified_and_skips_installed_and_token_releases() {
         // 1.4.0's baseline is 1.3.0 (token: nothing to verify), 1.2.0, 1.1.0.
-        let job = plan(&["1.4.0"], &[("1.4.0", Provenance::Verified(id()))]).unwrap();
+        let job = plan(&["1.4.0"], &[("1.4.0", Provenance::verified(id()))]).unwrap();
         assert_eq!(job.needs[0].mode, Mode::UntilVerified);
         assert_eq!(job.needs[0].candidates, ["1.2.0", "1.1.0"]);
         // An installed baseline release is never fetched again.
         let job = plan(
             &["1.4.0", "1.2.0"],
             &[
-                ("1.4.0", Provenance::Verified(id())),
-                ("1.2.0", Provenance::Verified(id())),
+                ("1.4.0", Provenance::verified(id())),
+                ("1.2.0", Provenance::verified(id())),
             ],
         )
         .unwrap();

@@ -192,7 +192,7 @@ fn verified_facts(p: &PackageReport) -> Option<VerifiedFacts> {
             .identity
             .as_ref()
             .and_then(build_identity)
-            .map(Provenance::Verified),
+            .map(Provenance::verified),
         Status::Invalid => Some(Provenance::Invalid),
         _ => None,
     };
