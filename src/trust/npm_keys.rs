@@ -136,7 +136,8 @@ pub struct NpmKey {
     pub valid_from: Option<Timestamp>,
     /// End of the window (inclusive, as sigstore-js); `None` = still valid.
     pub valid_until: Option<Timestamp>,
-    key: VerifyingKey,
+    /// The key as an uncompressed SEC1 point, for verification with aws-lc-rs.
+    point: Vec<u8>,
 }
 
 impl NpmKey {
@@ -162,7 +163,7 @@ impl NpmKey {
             usage,
             valid_from,
             valid_until,
-            key,
+            point: key.to_encoded_point(false).as_bytes().to_vec(),
         })
     }
 
@@ -176,9 +177,12 @@ impl NpmKey {
         self.valid_until.is_none()
     }
 
-    /// The parsed P-256 verifying key.
-    pub(crate) fn verifying_key(&self) -> &VerifyingKey {
-        &self.key
+    /// Whether `der_signature` is a valid ECDSA P-256/SHA-256 signature of `message` by this key.
+    pub(crate) fn verifies(&self, message: &[u8], der_signature: &[u8]) -> bool {
+        use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
+        UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, &self.point)
+            .verify(message, der_signature)
+            .is_ok()
     }
 }
 

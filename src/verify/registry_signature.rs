@@ -12,7 +12,6 @@ use crate::util::escape_text;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use jiff::Timestamp;
-use p256::ecdsa::signature::Verifier as _;
 use p256::ecdsa::Signature;
 use serde::{Deserialize, Serialize};
 
@@ -204,14 +203,14 @@ fn verify_one(
     let der = STANDARD
         .decode(sig.sig.trim())
         .map_err(|e| invalid(format!("signature is not base64: {e}")))?;
-    let signature = Signature::from_der(&der)
+    Signature::from_der(&der)
         .map_err(|_| invalid("signature is not a DER ECDSA signature".into()))?;
     // Every candidate has the same keyid, hence the same key; the usage entries differ only in
     // their windows. Crypto first, then the window, so a bad signature is always `Invalid`.
     let key: &NpmKey = candidates[0];
-    key.verifying_key()
-        .verify(message, &signature)
-        .map_err(|_| invalid("ECDSA P-256/SHA-256 verification failed".into()))?;
+    if !key.verifies(message, &der) {
+        return Err(invalid("ECDSA P-256/SHA-256 verification failed".into()));
+    }
     match publish.time {
         Some(t) => match candidates.iter().find(|k| k.valid_at(t)) {
             Some(_) => Ok(verified(keyid, keys, Some(t), publish.source)),
