@@ -247,6 +247,11 @@ impl RegistryClient {
         })
     }
 
+    /// Requests sent at once at most (`--concurrency`).
+    pub fn concurrency(&self) -> usize {
+        self.opts.concurrency.max(1)
+    }
+
     pub fn stats(&self) -> ClientStats {
         ClientStats {
             requests: self.requests.load(Ordering::Relaxed),
@@ -295,9 +300,16 @@ impl RegistryClient {
         let auth = self.auth.auth_for(url);
         let key = CacheKey::new(url, accept.header(), auth.map(|a| a.nerf_dart.as_str()));
         let cache = self.opts.cache.as_ref();
-        let cached = cache
-            .and_then(|c| c.get(&key))
-            .filter(|e| e.meta.status == 200);
+        let cached = match cache {
+            Some(c) => {
+                let (c, k) = (c.clone(), key.clone());
+                off_worker(move || c.get(&k))
+                    .await
+                    .flatten()
+                    .filter(|e| e.meta.status == 200)
+            }
+            None => None,
+        };
         if self.opts.offline {
             return match cached {
                 Some(e) => {
@@ -345,7 +357,8 @@ impl RegistryClient {
                         last_modified: raw.last_modified.or(e.meta.last_modified.clone()),
                         ..e.meta.clone()
                     };
-                    let _ = c.put(&key, meta, &e.body);
+                    let (c, k, body) = (c.clone(), key.clone(), e.body.clone());
+                    let _ = off_worker(move || c.put(&k, meta, &body)).await;
                 }
                 Ok(Fetched {
                     bytes: e.body,
@@ -368,7 +381,8 @@ impl RegistryClient {
                         body_sha256: String::new(),
                     };
                     // A cache that cannot be written only costs a refetch next time.
-                    let _ = c.put(&key, meta, &raw.body);
+                    let (c, k, body) = (c.clone(), key.clone(), raw.body.clone());
+                    let _ = off_worker(move || c.put(&k, meta, &body)).await;
                 }
                 Ok(Fetched {
                     bytes: raw.body,
@@ -659,6 +673,18 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     let now = jiff::Timestamp::now();
     let delta = when.as_millisecond().saturating_sub(now.as_millisecond());
     Some(Duration::from_millis(delta.max(0) as u64))
+}
+
+/// Runs blocking cache I/O (reading a body of up to tens of MB and hashing it, creating an
+/// entry file) on the blocking pool and waits for it, so the async workers serve the other
+/// requests meanwhile. `None` when the runtime shut down before it ran (a cache miss, or an
+/// entry not written: never wrong data).
+async fn off_worker<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => Some(v),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => None,
+    }
 }
 
 #[cfg(test)]

@@ -171,11 +171,6 @@ impl<P> Default for FetchedEvidence<P> {
     }
 }
 
-/// Most packuments between their request and the end of their digest at one time: bounds the
-/// bodies held in memory (each is dropped once digested) while keeping the client's requests
-/// busy.
-pub const MAX_PACKUMENTS_IN_FLIGHT: usize = 64;
-
 /// The signals of one version in its packument that the plan needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct VersionMetadata {
@@ -205,7 +200,10 @@ where
     D: Fn(&str, &BTreeSet<String>, Fetched) -> P + Send + Sync + 'static,
 {
     let digest = Arc::new(digest);
-    let in_flight = Arc::new(tokio::sync::Semaphore::new(MAX_PACKUMENTS_IN_FLIGHT));
+    // Packuments between their request and the end of their digest: as many as the client
+    // sends requests at once, so its requests stay busy while the bodies held in memory
+    // (each dropped once digested) stay bounded.
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(client.concurrency()));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let parsing = Arc::new(tokio::sync::Semaphore::new(cores));
     let mut out = FetchedEvidence::default();
