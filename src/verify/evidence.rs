@@ -157,10 +157,3 @@ pub struct VersionEvidence {
     /// Sorted by code, then message.
     pub findings: Vec<Finding>,
 }
-
-impl VersionEvidence {
-    /// The highest level among the findings, if any.
-    pub fn max_level(&self) -> Option<crate::findings::Level> {
-        self.findings.iter().map(|f| f.level).max()
-    }
-}

@@ -212,13 +212,14 @@ pub fn verify_bundle(
                 .verify(artifact, &bundle, &VerificationPolicy::any_identity())
                 .map_err(|e| map_error(&e))?;
             // Assert that the checks we rely on really ran.
-            assert_ran(&result, true)?;
+            assert_ran(&Ran::of(&result), true)?;
             // §4.8 identity: decode SAN, issuer (.1/.8 rule) and every Fulcio extension.
             let leaf = bundle.signing_certificate().ok_or_else(|| {
                 BundleError::new(Step::CertificateChain, "a signing certificate", "none")
             })?;
             let id = identity::decode_fulcio_identity(leaf.as_bytes())?;
-            cross_check_identity(&result, &id)?;
+            let lib_san = result.identity().map(|s| s.as_str().to_owned());
+            cross_check_identity(lib_san.as_deref(), result.issuer(), &id)?;
             // §4.8 policy: SAN then issuer.
             if let Some(m) = san {
                 if !m.matches(&id.san) {
@@ -255,7 +256,7 @@ pub fn verify_bundle(
                 .verifier
                 .verify(artifact, &bundle, &key_policy)
                 .map_err(|e| map_error(&e))?;
-            assert_ran(&result, false)?;
+            assert_ran(&Ran::of(&result), false)?;
             (result, Signer::PublicKey { hint: shape.hint })
         }
     };
@@ -356,17 +357,37 @@ fn to_artifact(a: ArtifactRef<'_>) -> Result<Artifact<'_>, BundleError> {
     })
 }
 
+/// What the library reports it checked (read out of its result, which only it can build).
+#[derive(Debug, Clone, Copy, Default)]
+struct Ran {
+    certificate: bool,
+    sct: bool,
+    tlog: bool,
+    verified_times: usize,
+}
+
+impl Ran {
+    fn of(result: &VerificationResult) -> Ran {
+        Ran {
+            certificate: result.certificate_verified(),
+            sct: result.sct_verified(),
+            tlog: result.tlog_verified(),
+            verified_times: result.verified_timestamps().len(),
+        }
+    }
+}
+
 /// Fails closed unless the library reports the checks we require as done.
-fn assert_ran(result: &VerificationResult, certificate: bool) -> Result<(), BundleError> {
+fn assert_ran(ran: &Ran, certificate: bool) -> Result<(), BundleError> {
     let checks = [
         (
             certificate,
-            result.certificate_verified(),
+            ran.certificate,
             Step::CertificateChain,
             "certificate chain",
         ),
-        (certificate, result.sct_verified(), Step::Sct, "SCT"),
-        (true, result.tlog_verified(), Step::Tlog, "transparency log"),
+        (certificate, ran.sct, Step::Sct, "SCT"),
+        (true, ran.tlog, Step::Tlog, "transparency log"),
     ];
     for (required, ran, step, what) in checks {
         if required && !ran {
@@ -377,7 +398,7 @@ fn assert_ran(result: &VerificationResult, certificate: bool) -> Result<(), Bund
             ));
         }
     }
-    if result.verified_timestamps().is_empty() {
+    if ran.verified_times == 0 {
         return Err(BundleError::new(
             Step::Time,
             "at least one verified time",
@@ -387,24 +408,26 @@ fn assert_ran(result: &VerificationResult, certificate: bool) -> Result<(), Bund
     Ok(())
 }
 
-/// Our decoding must agree with the library's on the claims it also reads.
+/// Our decoding must agree with the library's (`lib_san`, `lib_issuer`) on the claims it also
+/// reads.
 fn cross_check_identity(
-    result: &VerificationResult,
+    lib_san: Option<&str>,
+    lib_issuer: Option<&str>,
     id: &super::bundle::FulcioIdentity,
 ) -> Result<(), BundleError> {
-    if let Some(lib) = result.identity() {
-        if lib.as_str() != id.san {
+    if let Some(lib) = lib_san {
+        if lib != id.san {
             return Err(BundleError::new(
                 Step::Identity,
-                format!("one SAN ({:?})", lib.as_str()),
+                format!("one SAN ({lib:?})"),
                 format!("{:?}", id.san),
             ));
         }
     }
-    if result.issuer() != Some(id.issuer.as_str()) {
+    if lib_issuer != Some(id.issuer.as_str()) {
         return Err(BundleError::new(
             Step::Issuer,
-            format!("one issuer ({:?})", result.issuer()),
+            format!("one issuer ({lib_issuer:?})"),
             format!("{:?}", id.issuer),
         ));
     }
@@ -578,6 +601,162 @@ mod tests {
     use super::*;
 
     #[test]
+    fn assert_ran_requires_every_check_it_relies_on() {
+        let all = Ran {
+            certificate: true,
+            sct: true,
+            tlog: true,
+            verified_times: 1,
+        };
+        assert!(assert_ran(&all, true).is_ok());
+        let step = |ran: Ran, certificate: bool| assert_ran(&ran, certificate).unwrap_err().step;
+        assert_eq!(
+            step(
+                Ran {
+                    certificate: false,
+                    ..all
+                },
+                true
+            ),
+            Step::CertificateChain
+        );
+        assert_eq!(step(Ran { sct: false, ..all }, true), Step::Sct);
+        assert_eq!(step(Ran { tlog: false, ..all }, true), Step::Tlog);
+        assert_eq!(
+            step(
+                Ran {
+                    verified_times: 0,
+                    ..all
+                },
+                true
+            ),
+            Step::Time
+        );
+        // A key-signed bundle has no certificate or SCT to check; the log and a time still.
+        let key_only = Ran {
+            certificate: false,
+            sct: false,
+            ..all
+        };
+        assert!(assert_ran(&key_only, false).is_ok());
+        assert_eq!(
+            step(
+                Ran {
+                    tlog: false,
+                    ..key_only
+                },
+                false
+            ),
+            Step::Tlog
+        );
+        assert_eq!(
+            step(
+                Ran {
+                    verified_times: 0,
+                    ..key_only
+                },
+                false
+            ),
+            Step::Time
+        );
+    }
+
+    #[test]
+    fn our_identity_decoding_must_agree_with_the_library() {
+        let id = super::super::bundle::FulcioIdentity {
+            san: "https://github.com/o/r/.github/workflows/release.yml@refs/heads/main".into(),
+            san_kind: super::super::bundle::SanKind::Uri,
+            issuer: "https://token.actions.githubusercontent.com".into(),
+            build_signer_uri: None,
+            build_signer_digest: None,
+            runner_environment: None,
+            source_repository_uri: None,
+            source_repository_digest: None,
+            source_repository_ref: None,
+            source_repository_identifier: None,
+            source_repository_owner_uri: None,
+            source_repository_owner_identifier: None,
+            build_config_uri: None,
+            build_config_digest: None,
+            build_trigger: None,
+            run_invocation_uri: None,
+            source_repository_visibility: None,
+            legacy_trigger: None,
+            legacy_sha: None,
+            legacy_workflow_name: None,
+            legacy_repository: None,
+            legacy_ref: None,
+        };
+        let issuer = Some(id.issuer.as_str());
+        assert!(cross_check_identity(Some(&id.san), issuer, &id).is_ok());
+        // The library reads no SAN it can name: ours stands, the issuer is still compared.
+        assert!(cross_check_identity(None, issuer, &id).is_ok());
+        let err = cross_check_identity(Some("https://github.com/evil"), issuer, &id).unwrap_err();
+        assert_eq!(err.step, Step::Identity);
+        for other in [None, Some("https://accounts.google.com")] {
+            let err = cross_check_identity(Some(&id.san), other, &id).unwrap_err();
+            assert_eq!(err.step, Step::Issuer);
+        }
+    }
+
+    #[test]
+    fn library_errors_map_to_their_step_and_requirement() {
+        use sigstore_verify::bundle::Error as BErr;
+        let cases: Vec<(SvError, Step, &str)> = vec![
+            (
+                SvError::IdentityMismatch {
+                    expected: sigstore_verify::IdentityMatcher::Exact("a".into()),
+                    actual: None,
+                },
+                Step::Identity,
+                "the required SAN",
+            ),
+            (
+                SvError::IssuerMismatch {
+                    expected: "a".into(),
+                    actual: None,
+                },
+                Step::Issuer,
+                "the required issuer",
+            ),
+            (
+                TransparencyLogError::UnknownLog { log_id: "x".into() }.into(),
+                Step::Tlog,
+                "a log of the trusted root",
+            ),
+            (
+                TimestampError::NoVerifiedTimestamp("none".into()).into(),
+                Step::Time,
+                "at least one verified time",
+            ),
+            (
+                SvError::Bundle(BErr::MissingSigningTimeEvidence),
+                Step::Tlog,
+                "a transparency log entry",
+            ),
+            (
+                SvError::InvalidBundle("x".into()),
+                Step::Parse,
+                "a well-formed, supported bundle",
+            ),
+            (
+                SvError::UnsupportedBundle("x".into()),
+                Step::Parse,
+                "a well-formed, supported bundle",
+            ),
+        ];
+        for (err, step, expected) in cases {
+            let mapped = map_error(&err);
+            assert_eq!(
+                (mapped.step, mapped.expected.as_str()),
+                (step, expected),
+                "{err}"
+            );
+            assert_eq!(mapped.actual, err.to_string());
+        }
+    }
+
+    #[test]
     fn trust_and_results_can_cross_threads() {
         fn send_sync<T: Send + Sync>() {}
         send_sync::<SigstoreTrust>();
@@ -692,11 +871,16 @@ mod tests {
             SigstoreTrust::from_json(&bad_type).unwrap_err().step,
             Step::TrustRoot
         );
-        let big = " ".repeat(MAX_TRUSTED_ROOT_BYTES + 1);
-        assert_eq!(
-            SigstoreTrust::from_json(&big).unwrap_err().step,
-            Step::TrustRoot
-        );
+        // The size cap at its edge: the production root padded to exactly the cap loads, one
+        // byte more is refused for its size.
+        let padded = |len: usize| {
+            let root = crate::trust::PRODUCTION_TRUSTED_ROOT.trim_end();
+            format!("{root}{}", " ".repeat(len - root.len()))
+        };
+        SigstoreTrust::from_json(&padded(MAX_TRUSTED_ROOT_BYTES)).unwrap();
+        let err = SigstoreTrust::from_json(&padded(MAX_TRUSTED_ROOT_BYTES + 1)).unwrap_err();
+        assert_eq!(err.step, Step::TrustRoot);
+        assert!(err.expected.contains("at most"), "{}", err.expected);
         assert_eq!(spki_from_pem("not a pem").unwrap_err().step, Step::Parse);
     }
 }
