@@ -209,13 +209,13 @@ pub fn facts_from_packument(doc: &Value) -> Result<Vec<ReleaseFacts>, FactsError
         .ok_or_else(|| FactsError("no \"versions\" object".into()))?;
     let empty = serde_json::Map::new();
     let times = obj.get("time").and_then(Value::as_object).unwrap_or(&empty);
-    let out: Vec<ReleaseFacts> = versions
+    let mut out: Vec<ReleaseFacts> = versions
         .iter()
         .map(|(v, doc)| release_from_version(v, doc, time_in(times, v)))
         .collect();
-    Ok(with_removed_sorted(out, times, |v| {
-        versions.contains_key(v)
-    }))
+    out.extend(removed_releases(times, |v| versions.contains_key(v)));
+    sort_by_time(&mut out);
+    Ok(out)
 }
 
 /// `time[version]`, when it is an RFC 3339 string.
@@ -226,18 +226,15 @@ fn time_in(times: &serde_json::Map<String, Value>, version: &str) -> Option<Time
         .and_then(|s| s.parse::<Timestamp>().ok())
 }
 
-/// Adds a removed release for every version in `time` that `versions` does not list (`listed`),
-/// and sorts by time.
-fn with_removed_sorted(
-    mut out: Vec<ReleaseFacts>,
+/// A removed release for every version in `time` that `versions` does not list (`listed`).
+fn removed_releases(
     times: &serde_json::Map<String, Value>,
     listed: impl Fn(&str) -> bool,
 ) -> Vec<ReleaseFacts> {
-    for v in times.keys() {
-        if v == "created" || v == "modified" || listed(v) {
-            continue;
-        }
-        out.push(ReleaseFacts {
+    times
+        .keys()
+        .filter(|v| *v != "created" && *v != "modified" && !listed(v))
+        .map(|v| ReleaseFacts {
             version: v.clone(),
             time: time_in(times, v),
             time_source: TimeSource::RegistryUnsigned,
@@ -249,10 +246,8 @@ fn with_removed_sorted(
             dependencies: Default::default(),
             deprecated: false,
             removed: true,
-        });
-    }
-    sort_by_time(&mut out);
-    out
+        })
+        .collect()
 }
 
 /// Replaces announced facts with verified ones, version by version, and re-sorts by time.
@@ -388,7 +383,7 @@ pub fn history_view(bytes: &[u8]) -> Result<Value, FactsError> {
 /// The streaming parses behind [`history_view`] and [`history_facts`].
 mod view {
     use super::{release_from_version, Provenance, ReleaseFacts, VERSION_KEYS};
-    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
     use serde_json::{Map, Value};
     use std::collections::{BTreeMap, BTreeSet};
     use std::sync::Arc;
@@ -545,28 +540,7 @@ mod view {
             }
             Ok(Some(out))
         }
-        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_unit<E>(self) -> Result<Self::Value, E> {
-            Ok(None)
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            while seq.next_element::<IgnoredAny>()?.is_some() {}
-            Ok(None)
-        }
+        crate::util::json::not_object!(None);
     }
 }
 
@@ -598,8 +572,8 @@ pub fn history_facts(bytes: &[u8]) -> Result<HistoryFacts, FactsError> {
     let times = time.as_ref().and_then(Value::as_object).unwrap_or(&empty);
     let mut announced_versions = serde_json::Map::new();
     let mut announced_times = serde_json::Map::new();
-    let mut out = Vec::with_capacity(versions.len());
-    let listed: std::collections::BTreeSet<String> = versions.keys().cloned().collect();
+    let removed = removed_releases(times, |v| versions.contains_key(v));
+    let mut out = Vec::with_capacity(versions.len() + removed.len());
     for (v, (mut facts, entry)) in versions {
         facts.time = time_in(times, &v);
         if let Some(entry) = entry {
@@ -610,8 +584,10 @@ pub fn history_facts(bytes: &[u8]) -> Result<HistoryFacts, FactsError> {
         }
         out.push(facts);
     }
+    out.extend(removed);
+    sort_by_time(&mut out);
     Ok(HistoryFacts {
-        releases: with_removed_sorted(out, times, |v| listed.contains(v)),
+        releases: out,
         announced: serde_json::json!({"versions": announced_versions, "time": announced_times}),
     })
 }

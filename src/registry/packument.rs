@@ -287,41 +287,13 @@ mod lean {
         }
     }
 
-    /// Consumes any non-map value and reports `NotObject` for it.
-    macro_rules! not_object {
-        ($out:expr) => {
-            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-                Ok($out)
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-                Ok($out)
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-                Ok($out)
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-                Ok($out)
-            }
-            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-                Ok($out)
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok($out)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok($out)
-            }
-        };
-    }
-
     struct TopVisitor<'a>(Option<&'a BTreeSet<String>>);
     impl<'de> Visitor<'de> for TopVisitor<'_> {
         type Value = Top;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a packument")
         }
-        not_object!(Top::NotObject);
+        crate::util::json::not_object!(Top::NotObject);
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
             let mut out = BTreeMap::new();
             while let Some(key) = map.next_key::<String>()? {
@@ -355,7 +327,7 @@ mod lean {
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("the versions of a packument")
         }
-        not_object!(None);
+        crate::util::json::not_object!(None);
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
             while let Some(key) = map.next_key::<String>()? {

@@ -39,6 +39,40 @@ pub fn check_depth(bytes: &[u8], cap: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// Inside a serde `Visitor` impl (lifetime `'de`) that reads a map: consumes any other value
+/// (scalars, arrays) and returns `$out` for it, so a streaming parse can tolerate a field of
+/// the wrong type the way the whole-document parse does.
+macro_rules! not_object {
+    ($out:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok($out)
+        }
+        fn visit_seq<A: ::serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<::serde::de::IgnoredAny>()?.is_some() {}
+            Ok($out)
+        }
+    };
+}
+pub(crate) use not_object;
+
 /// The JSON type of `v`, for error messages ("expected an object, found a string").
 pub fn kind(v: &Value) -> &'static str {
     match v {

@@ -276,10 +276,12 @@ impl Step {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn identity() -> FulcioIdentity {
+    /// A GitHub Actions identity with only the SAN and issuer set (shared by the verify
+    /// layer's unit tests).
+    pub(in crate::verify) fn identity() -> FulcioIdentity {
         FulcioIdentity {
             san: "https://github.com/o/r/.github/workflows/w.yml@refs/heads/main".into(),
             san_kind: SanKind::Uri,

@@ -663,30 +663,7 @@ mod tests {
 
     #[test]
     fn our_identity_decoding_must_agree_with_the_library() {
-        let id = super::super::bundle::FulcioIdentity {
-            san: "https://github.com/o/r/.github/workflows/release.yml@refs/heads/main".into(),
-            san_kind: super::super::bundle::SanKind::Uri,
-            issuer: "https://token.actions.githubusercontent.com".into(),
-            build_signer_uri: None,
-            build_signer_digest: None,
-            runner_environment: None,
-            source_repository_uri: None,
-            source_repository_digest: None,
-            source_repository_ref: None,
-            source_repository_identifier: None,
-            source_repository_owner_uri: None,
-            source_repository_owner_identifier: None,
-            build_config_uri: None,
-            build_config_digest: None,
-            build_trigger: None,
-            run_invocation_uri: None,
-            source_repository_visibility: None,
-            legacy_trigger: None,
-            legacy_sha: None,
-            legacy_workflow_name: None,
-            legacy_repository: None,
-            legacy_ref: None,
-        };
+        let id = super::super::bundle::tests::identity();
         let issuer = Some(id.issuer.as_str());
         assert!(cross_check_identity(Some(&id.san), issuer, &id).is_ok());
         // The library reads no SAN it can name: ours stands, the issuer is still compared.

@@ -358,23 +358,29 @@ fn a_root_with_a_duplicated_log_is_refused_at_the_trust_root_step() {
     .contains("SigstoreTrust"));
 }
 
-/// The npm layer's publish rules on a minted response: the npm key must be valid for
-/// `npm:attestations` at the signed time.
-fn publish_status(window: KeyWindow) -> npm_provenance::verify::evidence::Check {
+/// The identity the `widget` fixtures are published with.
+fn widget_identity() -> Identity {
+    Identity::github_actions(
+        "acme/widget",
+        ".github/workflows/release.yml",
+        "refs/heads/main",
+    )
+}
+
+/// `widget@1.2.3` (the bytes `TARBALL`) verified by the npm layer from an attestations
+/// `response`, with the test Sigstore's root and its npm key valid in `window`.
+fn verify_widget(
+    ts: &TestSigstore,
+    window: KeyWindow,
+    response: &serde_json::Value,
+) -> npm_provenance::verify::evidence::VersionEvidence {
     use npm_provenance::verify::npm::{
         verify_version, AttestationsInput, VerifyContext, VersionInput,
     };
     use sha2::Digest;
-    let ts = TestSigstore::new(SEED);
-    let id = Identity::github_actions(
-        "acme/widget",
-        ".github/workflows/release.yml",
-        "refs/heads/main",
-    );
-    let body =
-        serde_json::to_vec(&ts.npm_attestations("widget", "1.2.3", TARBALL, &id, T)).unwrap();
+    let body = serde_json::to_vec(response).unwrap();
     let trust = SigstoreTrust::from_json(&ts.trusted_root_json()).unwrap();
-    let npm_keys = keys(&ts, window);
+    let npm_keys = keys(ts, window);
     let input = VersionInput {
         name: "widget",
         version: "1.2.3",
@@ -384,14 +390,27 @@ fn publish_status(window: KeyWindow) -> npm_provenance::verify::evidence::Check 
         packument_time: None,
         attestations: AttestationsInput::Body(&body),
     };
-    let ev = verify_version(
+    verify_version(
         &input,
         &VerifyContext {
             sigstore: &trust,
             npm_keys: &npm_keys,
         },
-    );
-    ev.publish_attestation
+    )
+}
+
+/// A key window open since a day before `T`.
+const OPEN_WINDOW: KeyWindow = KeyWindow {
+    start: T - 86_400,
+    end: None,
+};
+
+/// The npm layer's publish rules on a minted response: the npm key must be valid for
+/// `npm:attestations` at the signed time.
+fn publish_status(window: KeyWindow) -> npm_provenance::verify::evidence::Check {
+    let ts = TestSigstore::new(SEED);
+    let response = ts.npm_attestations("widget", "1.2.3", TARBALL, &widget_identity(), T);
+    verify_widget(&ts, window, &response).publish_attestation
 }
 
 #[test]
@@ -422,44 +441,12 @@ fn publish_attestation_needs_the_npm_key_valid_at_the_signed_time() {
 #[test]
 fn provenance_subject_must_match_name_and_digest_each() {
     use npm_provenance::verify::evidence::Status;
-    use npm_provenance::verify::npm::{
-        verify_version, AttestationsInput, VerifyContext, VersionInput,
-    };
-    use sha2::Digest;
     let ts = TestSigstore::new(SEED);
-    let id = Identity::github_actions(
-        "acme/widget",
-        ".github/workflows/release.yml",
-        "refs/heads/main",
-    );
-    let trust = SigstoreTrust::from_json(&ts.trusted_root_json()).unwrap();
-    let npm_keys = keys(
-        &ts,
-        KeyWindow {
-            start: T - 86_400,
-            end: None,
-        },
-    );
+    let id = widget_identity();
     let run = |provenance: serde_json::Value| {
         let mut response = ts.npm_attestations("widget", "1.2.3", TARBALL, &id, T);
         response["attestations"][1]["bundle"] = provenance;
-        let body = serde_json::to_vec(&response).unwrap();
-        let input = VersionInput {
-            name: "widget",
-            version: "1.2.3",
-            expected_integrity: None,
-            tarball_sha512: Some(sha2::Sha512::digest(TARBALL).into()),
-            packument_version: None,
-            packument_time: None,
-            attestations: AttestationsInput::Body(&body),
-        };
-        verify_version(
-            &input,
-            &VerifyContext {
-                sigstore: &trust,
-                npm_keys: &npm_keys,
-            },
-        )
+        verify_widget(&ts, OPEN_WINDOW, &response)
     };
     let good = run(ts
         .mint_provenance(&id, "widget", "1.2.3", &npm::sha512_hex(TARBALL), T)
@@ -525,24 +512,8 @@ fn provenance_subject_must_match_name_and_digest_each() {
 #[test]
 fn publish_predicate_must_name_the_package_and_version_each() {
     use npm_provenance::verify::evidence::Status;
-    use npm_provenance::verify::npm::{
-        verify_version, AttestationsInput, VerifyContext, VersionInput,
-    };
-    use sha2::Digest;
     let ts = TestSigstore::new(SEED);
-    let id = Identity::github_actions(
-        "acme/widget",
-        ".github/workflows/release.yml",
-        "refs/heads/main",
-    );
-    let trust = SigstoreTrust::from_json(&ts.trusted_root_json()).unwrap();
-    let npm_keys = keys(
-        &ts,
-        KeyWindow {
-            start: T - 86_400,
-            end: None,
-        },
-    );
+    let id = widget_identity();
     for (key, value, ok) in [
         ("name", "widget", true),
         ("name", "widgets", false),
@@ -558,23 +529,7 @@ fn publish_predicate_must_name_the_package_and_version_each() {
         ));
         let mut response = ts.npm_attestations("widget", "1.2.3", TARBALL, &id, T);
         response["attestations"][0]["bundle"] = publish.bundle;
-        let body = serde_json::to_vec(&response).unwrap();
-        let input = VersionInput {
-            name: "widget",
-            version: "1.2.3",
-            expected_integrity: None,
-            tarball_sha512: Some(sha2::Sha512::digest(TARBALL).into()),
-            packument_version: None,
-            packument_time: None,
-            attestations: AttestationsInput::Body(&body),
-        };
-        let e = verify_version(
-            &input,
-            &VerifyContext {
-                sigstore: &trust,
-                npm_keys: &npm_keys,
-            },
-        );
+        let e = verify_widget(&ts, OPEN_WINDOW, &response);
         let want = if ok {
             Status::Verified
         } else {

@@ -90,7 +90,7 @@ pub(super) struct Job {
 impl Job {
     /// Plans the work for `name` (pure): `releases` carry the installed versions' verified
     /// facts already; `doc` is the packument they were read from (its `versions` and `time`
-    /// reduced to the releases announcing provenance, [`super::digest::HistoryDoc`], or whole:
+    /// reduced to the releases announcing provenance, [`crate::policy::facts::HistoryFacts::announced`], or whole:
     /// only those are read). `None` when there is
     /// nothing to fetch and nothing to say.
     pub(super) fn plan(

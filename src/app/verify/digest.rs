@@ -6,12 +6,10 @@
 //! verified baselines.
 
 use crate::findings::Finding;
-use crate::policy::facts::history_facts;
-use crate::policy::ReleaseFacts;
+use crate::policy::facts::{history_facts, HistoryFacts};
 use crate::registry::packument::Packument;
 use crate::registry::Fetched;
 use crate::util::escape_text;
-use serde_json::Value;
 use std::collections::BTreeSet;
 
 /// One packument, digested.
@@ -22,17 +20,7 @@ pub(super) struct Digested {
     pub(super) verify: Result<Packument, Finding>,
     /// With the history engine: the facts of every release, or `None` when the packument is
     /// not a full packument the engine can read (history then has nothing to add).
-    pub(super) history: Option<HistoryDoc>,
-}
-
-/// What the history engine and baseline verification read of one packument.
-#[derive(Debug)]
-pub(super) struct HistoryDoc {
-    /// Every release's facts, as `facts_from_packument` reads them from the whole document.
-    pub(super) releases: Vec<ReleaseFacts>,
-    /// `{"versions": …, "time": …}` reduced to the releases announcing provenance: the only
-    /// candidates for a verified baseline (their entries are verified like an installed one).
-    pub(super) baselines: Value,
+    pub(super) history: Option<HistoryFacts>,
 }
 
 /// Digests the packument fetched for `name`, wanted for the `installed` versions; `history`:
@@ -62,17 +50,9 @@ pub(super) fn digest(
             )),
             _ => Ok(doc),
         });
-    let history = history.then(|| history_doc(bytes)).flatten();
+    // Not a full packument the engine can read: history has nothing to add.
+    let history = history.then(|| history_facts(bytes).ok()).flatten();
     Digested { verify, history }
-}
-
-/// The facts of a full packument, and its possible baselines; `None` when it is not one.
-fn history_doc(bytes: &[u8]) -> Option<HistoryDoc> {
-    let facts = history_facts(bytes).ok()?;
-    Some(HistoryDoc {
-        releases: facts.releases,
-        baselines: facts.announced,
-    })
 }
 
 #[cfg(test)]
@@ -114,14 +94,14 @@ mod tests {
         let whole = facts_from_packument(&history_view(DOC.as_bytes()).unwrap()).unwrap();
         assert_eq!(h.releases, whole);
         assert_eq!(
-            h.baselines["versions"]
+            h.announced["versions"]
                 .as_object()
                 .unwrap()
                 .keys()
                 .collect::<Vec<_>>(),
             ["1.1.0"]
         );
-        assert_eq!(h.baselines["time"]["1.1.0"], "2025-02-01T00:00:00Z");
+        assert_eq!(h.announced["time"]["1.1.0"], "2025-02-01T00:00:00Z");
         assert!(digest("p", &set(&["1.2.0"]), fetched(DOC), false)
             .history
             .is_none());

@@ -7,10 +7,10 @@
 //! skips it (and fetches nothing extra).
 
 use super::baselines::{Job, Results, Source};
-use super::digest::HistoryDoc;
 use crate::findings::Finding;
 use crate::inventory::Inventory;
 use crate::policy::facts::overlay_verified;
+use crate::policy::facts::HistoryFacts;
 use crate::policy::history::{
     baseline_versions, evaluate_detailed, HistoryContext, HistoryFinding,
 };
@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) fn join(
     packages: &mut [PackageReport],
     inventory: &Inventory,
-    mut docs: BTreeMap<String, HistoryDoc>,
+    mut docs: BTreeMap<String, HistoryFacts>,
     now: Timestamp,
     baselines: Option<&Source<'_>>,
 ) {
@@ -67,7 +67,7 @@ pub(super) fn join(
                 overlay_verified(&mut releases, v);
             }
             if baselines.is_some() {
-                jobs.extend(Job::plan(name, versions, &releases, &doc.baselines, &ctx));
+                jobs.extend(Job::plan(name, versions, &releases, &doc.announced, &ctx));
             }
             releases
         });
