@@ -8,10 +8,11 @@
 //! Verified facts (signed times, verified identities) replace the announced ones through
 //! [`overlay_verified`].
 
+use crate::registry::packument::{EntrySink, Packument};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 /// Where a release's time comes from.
@@ -380,13 +381,11 @@ pub fn history_view(bytes: &[u8]) -> Result<Value, FactsError> {
     Ok(doc)
 }
 
-/// The streaming parses behind [`history_view`] and [`history_facts`].
+/// The streaming parse behind [`history_view`].
 mod view {
-    use super::{release_from_version, Provenance, ReleaseFacts, VERSION_KEYS};
+    use super::VERSION_KEYS;
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
     use serde_json::{Map, Value};
-    use std::collections::{BTreeMap, BTreeSet};
-    use std::sync::Arc;
 
     /// What to keep of a map: at the top `versions` (reduced) and `time`; in `versions`
     /// every entry (reduced); in an entry the `VERSION_KEYS`.
@@ -467,81 +466,6 @@ mod view {
             Ok(Value::Array(out))
         }
     }
-
-    /// The top level for [`super::history_facts`]: `versions` read one entry at a time into
-    /// facts, `time` kept whole, the rest skipped.
-    pub(super) struct FactsTop;
-
-    /// Each listed version: its facts (time not yet set), and its reduced entry when it
-    /// announces provenance.
-    pub(super) type Versions = BTreeMap<String, (ReleaseFacts, Option<Value>)>;
-
-    /// `versions` (`None` when absent or not an object, as the last one read) and `time`.
-    pub(super) type Parsed = (Option<Versions>, Option<Value>);
-
-    impl<'de> DeserializeSeed<'de> for FactsTop {
-        type Value = Parsed;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Parsed, D::Error> {
-            d.deserialize_map(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for FactsTop {
-        type Value = Parsed;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("a packument")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed, A::Error> {
-            let (mut versions, mut time) = (None, None);
-            while let Some(key) = map.next_key::<String>()? {
-                // As serde_json's own map: a repeated key keeps the last value.
-                match key.as_str() {
-                    "versions" => versions = map.next_value_seed(FactsVersions)?,
-                    "time" => time = Some(map.next_value::<Value>()?),
-                    _ => {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
-            }
-            Ok((versions, time))
-        }
-    }
-
-    /// `versions`: each entry reduced as [`Level::Entry`] does, turned into facts, and dropped
-    /// unless it announces provenance; `None` for anything but an object.
-    struct FactsVersions;
-
-    impl<'de> DeserializeSeed<'de> for FactsVersions {
-        type Value = Option<Versions>;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-            d.deserialize_any(self)
-        }
-    }
-
-    impl<'de> Visitor<'de> for FactsVersions {
-        type Value = Option<Versions>;
-        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str("the versions of a packument")
-        }
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut out = Versions::new();
-            let mut shared: BTreeSet<Arc<BTreeMap<String, String>>> = BTreeSet::new();
-            while let Some(key) = map.next_key::<String>()? {
-                let entry = map.next_value_seed(Level::Entry)?;
-                let mut facts = release_from_version(&key, &entry, None);
-                match shared.get(&facts.dependencies) {
-                    Some(same) => facts.dependencies = same.clone(),
-                    None => {
-                        shared.insert(facts.dependencies.clone());
-                    }
-                }
-                let keep = (facts.provenance == Provenance::Announced).then_some(entry);
-                out.insert(key, (facts, keep));
-            }
-            Ok(Some(out))
-        }
-        crate::util::json::not_object!(None);
-    }
 }
 
 /// What the history engine reads of a full packument, built without holding the whole
@@ -558,38 +482,91 @@ pub struct HistoryFacts {
 
 /// [`facts_from_packument`] of [`history_view`], in one streaming pass that builds one version
 /// entry at a time (a packument of thousands of versions is never held as a tree), with the
-/// entries of the releases announcing provenance kept ([`HistoryFacts::announced`]).
+/// entries of the releases announcing provenance kept ([`HistoryFacts::announced`]). The pass
+/// is the npm layer's packument parse ([`Packument::from_slice_with`]) feeding a
+/// [`FactsBuilder`], so `verify` gets the facts from the same pass that reads the installed
+/// versions; its caps (size, depth) apply.
 pub fn history_facts(bytes: &[u8]) -> Result<HistoryFacts, FactsError> {
-    use serde::de::DeserializeSeed;
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let (versions, time) = view::FactsTop
-        .deserialize(&mut de)
-        .map_err(|e| FactsError(format!("not a JSON object: {e}")))?;
-    de.end()
-        .map_err(|e| FactsError(format!("trailing data: {e}")))?;
-    let versions = versions.ok_or_else(|| FactsError("no \"versions\" object".into()))?;
-    let empty = serde_json::Map::new();
-    let times = time.as_ref().and_then(Value::as_object).unwrap_or(&empty);
-    let mut announced_versions = serde_json::Map::new();
-    let mut announced_times = serde_json::Map::new();
-    let removed = removed_releases(times, |v| versions.contains_key(v));
-    let mut out = Vec::with_capacity(versions.len() + removed.len());
-    for (v, (mut facts, entry)) in versions {
-        facts.time = time_in(times, &v);
-        if let Some(entry) = entry {
-            if let Some(t) = times.get(&v) {
-                announced_times.insert(v.clone(), t.clone());
-            }
-            announced_versions.insert(v, entry);
-        }
-        out.push(facts);
+    let mut facts = FactsBuilder::default();
+    let (_, time) = Packument::from_slice_with(bytes, &BTreeSet::new(), &mut facts)
+        .map_err(|e| FactsError(e.to_string()))?;
+    facts.finish(time.as_ref())
+}
+
+/// Builds [`HistoryFacts`] from the entries of a packument's `versions` as the packument parse
+/// hands them over, one at a time: each entry becomes its release's facts at once and is
+/// dropped, unless it announces provenance (only those can become verified baselines).
+#[derive(Debug, Default)]
+pub struct FactsBuilder {
+    /// Each listed version: its facts (time not yet set), and its reduced entry when it
+    /// announces provenance. `None` until a `versions` object is seen, or when the last one
+    /// was not an object.
+    versions: Option<BTreeMap<String, (ReleaseFacts, Option<Value>)>>,
+    /// One copy of each distinct dependency map (most releases repeat their predecessor's).
+    shared: HashSet<Arc<BTreeMap<String, String>>>,
+}
+
+impl EntrySink for FactsBuilder {
+    fn keys(&self) -> &[&str] {
+        &VERSION_KEYS
     }
-    out.extend(removed);
-    sort_by_time(&mut out);
-    Ok(HistoryFacts {
-        releases: out,
-        announced: serde_json::json!({"versions": announced_versions, "time": announced_times}),
-    })
+
+    fn begin(&mut self) {
+        self.versions = Some(BTreeMap::new());
+        self.shared.clear();
+    }
+
+    fn entry(&mut self, version: String, entry: Value) {
+        let mut facts = release_from_version(&version, &entry, None);
+        match self.shared.get(&facts.dependencies) {
+            Some(same) => facts.dependencies = same.clone(),
+            None => {
+                self.shared.insert(facts.dependencies.clone());
+            }
+        }
+        let keep = (facts.provenance == Provenance::Announced).then_some(entry);
+        // As serde_json's own map: a repeated version keeps the last entry.
+        self.versions
+            .get_or_insert_with(BTreeMap::new)
+            .insert(version, (facts, keep));
+    }
+
+    fn not_an_object(&mut self) {
+        self.versions = None;
+        self.shared.clear();
+    }
+}
+
+impl FactsBuilder {
+    /// The facts of every release, given the packument's whole `time` value: an error when the
+    /// packument had no `versions` object.
+    pub fn finish(self, time: Option<&Value>) -> Result<HistoryFacts, FactsError> {
+        let versions = self
+            .versions
+            .ok_or_else(|| FactsError("no \"versions\" object".into()))?;
+        let empty = serde_json::Map::new();
+        let times = time.and_then(Value::as_object).unwrap_or(&empty);
+        let mut announced_versions = serde_json::Map::new();
+        let mut announced_times = serde_json::Map::new();
+        let removed = removed_releases(times, |v| versions.contains_key(v));
+        let mut out = Vec::with_capacity(versions.len() + removed.len());
+        for (v, (mut facts, entry)) in versions {
+            facts.time = time_in(times, &v);
+            if let Some(entry) = entry {
+                if let Some(t) = times.get(&v) {
+                    announced_times.insert(v.clone(), t.clone());
+                }
+                announced_versions.insert(v, entry);
+            }
+            out.push(facts);
+        }
+        out.extend(removed);
+        sort_by_time(&mut out);
+        Ok(HistoryFacts {
+            releases: out,
+            announced: serde_json::json!({"versions": announced_versions, "time": announced_times}),
+        })
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,23 @@ pub struct Packument {
     pub name: Option<String>,
     versions: BTreeMap<String, serde_json::Value>,
     time: BTreeMap<String, serde_json::Value>,
+    /// Read from a `versions` object (a packument) rather than a version document.
+    versions_object: bool,
+}
+
+/// Receives every entry of a packument's `versions` during the single streaming pass of
+/// [`Packument::from_slice_with`].
+pub trait EntrySink {
+    /// The keys of an entry object to keep for the sink (besides the fields a version is read from); every
+    /// other key is skipped while parsing, never built.
+    fn keys(&self) -> &[&str];
+    /// A `versions` object begins. A repeated `versions` key replaces the one before it (as
+    /// `serde_json`'s own map keeps the last value), so a sink starts over here.
+    fn begin(&mut self);
+    /// `versions[version]`: an object reduced to the kept keys, any other value as it is.
+    fn entry(&mut self, version: String, entry: serde_json::Value);
+    /// The last `versions` key held something other than an object.
+    fn not_an_object(&mut self);
 }
 
 /// Why a packument (or one of its versions) cannot be used.
@@ -49,7 +66,38 @@ impl Packument {
         Self::parse(bytes, Some(only))
     }
 
+    /// [`Packument::from_slice_for`] in the same single pass that hands every entry of
+    /// `versions` to `sink` (reduced to the sink's keys and the fields a version is read from), so a
+    /// reader of the whole history needs no second parse. Also returns the whole `time` value
+    /// (the packument itself keeps only the `only` versions' times).
+    pub fn from_slice_with(
+        bytes: &[u8],
+        only: &BTreeSet<String>,
+        sink: &mut dyn EntrySink,
+    ) -> Result<(Packument, Option<serde_json::Value>), PackumentError> {
+        Self::parse_with(bytes, Some(only), Some(sink))
+    }
+
+    /// Whether the document listed its versions in a `versions` object (a packument), rather
+    /// than being a single version document.
+    pub fn has_versions_object(&self) -> bool {
+        self.versions_object
+    }
+
+    /// The raw entry `versions[version]` as kept (the fields a version entry is read from).
+    pub fn raw_version(&self, version: &str) -> Option<&serde_json::Value> {
+        self.versions.get(version)
+    }
+
     fn parse(bytes: &[u8], only: Option<&BTreeSet<String>>) -> Result<Packument, PackumentError> {
+        Self::parse_with(bytes, only, None).map(|(p, _)| p)
+    }
+
+    fn parse_with(
+        bytes: &[u8],
+        only: Option<&BTreeSet<String>>,
+        sink: Option<&mut dyn EntrySink>,
+    ) -> Result<(Packument, Option<serde_json::Value>), PackumentError> {
         if bytes.len() > MAX_PACKUMENT_BYTES {
             return Err(PackumentError(format!(
                 "{} bytes, more than the packument cap of {MAX_PACKUMENT_BYTES}",
@@ -61,7 +109,7 @@ impl Packument {
         // whole document (readmes, dependencies, scripts: most of a big packument's bytes) is
         // ever built, and nothing is cloned.
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let top = lean::TopSeed(only)
+        let top = lean::TopSeed { only, sink }
             .deserialize(&mut de)
             .and_then(|t| de.end().map(|()| t))
             .map_err(|e| PackumentError(format!("not JSON: {e}")))?;
@@ -76,18 +124,24 @@ impl Packument {
                 lean::Field::Versions(v) => v,
                 _ => return Err(PackumentError("`versions` is not an object".into())),
             };
-            let time = match top.remove("time").map(lean::Field::into_value) {
+            let whole_time = top.remove("time").map(lean::Field::into_value);
+            let time = match &whole_time {
                 Some(serde_json::Value::Object(t)) => t
-                    .into_iter()
-                    .filter(|(k, _)| only.is_none_or(|o| o.contains(k)))
+                    .iter()
+                    .filter(|(k, _)| only.is_none_or(|o| o.contains(*k)))
+                    .map(|(k, v)| (k.clone(), v.clone()))
                     .collect(),
                 _ => BTreeMap::new(),
             };
-            return Ok(Packument {
-                name,
-                versions,
-                time,
-            });
+            return Ok((
+                Packument {
+                    name,
+                    versions,
+                    time,
+                    versions_object: true,
+                },
+                whole_time,
+            ));
         }
         // A version document: `{name, version, dist, …}`.
         let version = top
@@ -101,11 +155,15 @@ impl Packument {
                     .filter(|(k, _)| lean::VERSION_FIELDS.contains(&k.as_str()))
                     .map(|(k, v)| (k, v.into_value()))
                     .collect();
-                Ok(Packument {
-                    name,
-                    versions: BTreeMap::from([(version, doc.into())]),
-                    time: BTreeMap::new(),
-                })
+                Ok((
+                    Packument {
+                        name,
+                        versions: BTreeMap::from([(version, doc.into())]),
+                        time: BTreeMap::new(),
+                        versions_object: false,
+                    },
+                    None,
+                ))
             }
             _ => Err(PackumentError(
                 "neither a packument (`versions`) nor a version document (`version`, `dist`)"
@@ -234,6 +292,7 @@ where
 
 /// The streaming, field-skipping parse behind [`Packument::from_slice`].
 mod lean {
+    use super::EntrySink;
     use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use serde::Deserialize;
     use serde_json::Value;
@@ -277,18 +336,20 @@ mod lean {
     }
 
     /// Parses the top level; with `Some(only)`, the entries of `versions` not in it are
-    /// skipped.
-    pub(super) struct TopSeed<'a>(pub(super) Option<&'a BTreeSet<String>>);
+    /// skipped (unless a sink takes every entry).
+    pub(super) struct TopSeed<'a, 's> {
+        pub(super) only: Option<&'a BTreeSet<String>>,
+        pub(super) sink: Option<&'s mut dyn EntrySink>,
+    }
 
-    impl<'de> DeserializeSeed<'de> for TopSeed<'_> {
+    impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
         type Value = Top;
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Top, D::Error> {
-            d.deserialize_any(TopVisitor(self.0))
+            d.deserialize_any(self)
         }
     }
 
-    struct TopVisitor<'a>(Option<&'a BTreeSet<String>>);
-    impl<'de> Visitor<'de> for TopVisitor<'_> {
+    impl<'de> Visitor<'de> for TopSeed<'_, '_> {
         type Value = Top;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a packument")
@@ -296,11 +357,23 @@ mod lean {
         crate::util::json::not_object!(Top::NotObject);
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top, A::Error> {
             let mut out = BTreeMap::new();
+            let mut sink = self.sink;
             while let Some(key) = map.next_key::<String>()? {
                 if key == VERSIONS {
-                    let v = match map.next_value_seed(VersionsSeed(self.0))? {
+                    let seed = VersionsSeed {
+                        only: self.only,
+                        // Reborrowed for this value only (a repeated `versions` key reborrows
+                        // again).
+                        sink: sink.as_mut().map(|s| &mut **s as &mut dyn EntrySink),
+                    };
+                    let v = match map.next_value_seed(seed)? {
                         Some(v) => Field::Versions(v),
-                        None => Field::Other(Value::Null),
+                        None => {
+                            if let Some(s) = sink.as_mut() {
+                                s.not_an_object();
+                            }
+                            Field::Other(Value::Null)
+                        }
                     };
                     out.insert(key, v);
                 } else if TOP_FIELDS.contains(&key.as_str()) {
@@ -315,14 +388,17 @@ mod lean {
     }
 
     /// `versions`: `Some(map)` for an object (each entry lean), `None` for anything else.
-    struct VersionsSeed<'a>(Option<&'a BTreeSet<String>>);
-    impl<'de> DeserializeSeed<'de> for VersionsSeed<'_> {
+    struct VersionsSeed<'a, 's> {
+        only: Option<&'a BTreeSet<String>>,
+        sink: Option<&'s mut dyn EntrySink>,
+    }
+    impl<'de> DeserializeSeed<'de> for VersionsSeed<'_, '_> {
         type Value = Option<BTreeMap<String, Value>>;
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
             d.deserialize_any(self)
         }
     }
-    impl<'de> Visitor<'de> for VersionsSeed<'_> {
+    impl<'de> Visitor<'de> for VersionsSeed<'_, '_> {
         type Value = Option<BTreeMap<String, Value>>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("the versions of a packument")
@@ -330,28 +406,41 @@ mod lean {
         crate::util::json::not_object!(None);
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = BTreeMap::new();
-            while let Some(key) = map.next_key::<String>()? {
-                if self.0.is_some_and(|only| !only.contains(&key)) {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
+            let Some(sink) = self.sink else {
+                while let Some(key) = map.next_key::<String>()? {
+                    if self.only.is_some_and(|only| !only.contains(&key)) {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    }
+                    let v = map.next_value_seed(EntrySeed { extra: &[] })?;
+                    out.insert(key, v);
                 }
-                let v = map.next_value_seed(EntrySeed)?;
-                out.insert(key, v);
+                return Ok(Some(out));
+            };
+            sink.begin();
+            while let Some(key) = map.next_key::<String>()? {
+                let v = map.next_value_seed(EntrySeed { extra: sink.keys() })?;
+                if self.only.is_none_or(|only| only.contains(&key)) {
+                    out.insert(key.clone(), v.clone());
+                }
+                sink.entry(key, v);
             }
             Ok(Some(out))
         }
     }
 
-    /// One version entry: an object keeps only [`VERSION_FIELDS`]; any other value is kept as
-    /// is (reading it as a version then fails, for that version only).
-    struct EntrySeed;
-    impl<'de> DeserializeSeed<'de> for EntrySeed {
+    /// One version entry: an object keeps only [`VERSION_FIELDS`] and the `extra` keys; any
+    /// other value is kept as is (reading it as a version then fails, for that version only).
+    struct EntrySeed<'k> {
+        extra: &'k [&'k str],
+    }
+    impl<'de> DeserializeSeed<'de> for EntrySeed<'_> {
         type Value = Value;
         fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
             d.deserialize_any(self)
         }
     }
-    impl<'de> Visitor<'de> for EntrySeed {
+    impl<'de> Visitor<'de> for EntrySeed<'_> {
         type Value = Value;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.write_str("a version entry")
@@ -380,7 +469,7 @@ mod lean {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
             let mut out = serde_json::Map::new();
             while let Some(key) = map.next_key::<String>()? {
-                if VERSION_FIELDS.contains(&key.as_str()) {
+                if VERSION_FIELDS.contains(&key.as_str()) || self.extra.contains(&key.as_str()) {
                     let v = map.next_value::<Value>()?;
                     out.insert(key, v);
                 } else {

@@ -3,20 +3,21 @@
 //! versions, and registry keys once per registry that has no pinned keys; plus the run-level
 //! `registry-metadata-stripped` finding for registries that serve no signatures at all.
 //!
-//! The packument is read here only through a lean private view (`dist.signatures` present,
-//! `dist.attestations.url`, `_npmUser` present) that skips every version not wanted while
-//! parsing, so a tens-of-MB packument is never held whole; the npm layer's wire types
-//! (`registry::packument`) verify the wanted versions afterwards.
+//! The plan reads a packument through the npm layer's one streaming parse
+//! ([`Packument::from_slice_for`], which skips every version not wanted, so a tens-of-MB
+//! packument is never held whole), and only a few signals of the wanted entries
+//! (`dist.signatures` present, `dist.attestations.url`, `_npmUser` present): [`observe`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use url::Url;
 
 use super::client::{Accept, FetchError, FetchFailure, Fetched, RegistryClient, ResourceKind};
 use super::config::RegistryConfig;
+use super::packument::Packument;
 use super::redact::redact_url;
 use crate::findings::Finding;
 
@@ -184,12 +185,17 @@ pub struct VersionMetadata {
 /// attestations of every wanted version present in its packument as soon as that packument
 /// is in. Keeps every packument's body.
 pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> FetchedEvidence {
-    fetch_all_digested(client, plan, |_, _, f| f).await
+    fetch_all_digested(client, plan, |_, wanted, f| {
+        let doc = Packument::from_slice_for(&f.bytes, wanted).ok();
+        (observe(doc.as_ref(), wanted), f)
+    })
+    .await
 }
 
 /// [`fetch_all`], with each packument handed to `digest` (name, wanted versions, body) as soon
 /// as it is in, on a blocking thread (at most one per core at a time), and only what `digest`
-/// returns kept: the body is dropped there, so a run never holds every body at once.
+/// returns kept: the body is dropped there, so a run never holds every body at once. `digest`
+/// also returns what the plan needs of the wanted versions ([`observe`] of its parse).
 pub async fn fetch_all_digested<P, D>(
     client: Arc<RegistryClient>,
     plan: &FetchPlan,
@@ -197,7 +203,7 @@ pub async fn fetch_all_digested<P, D>(
 ) -> FetchedEvidence<P>
 where
     P: Send + 'static,
-    D: Fn(&str, &BTreeSet<String>, Fetched) -> P + Send + Sync + 'static,
+    D: Fn(&str, &BTreeSet<String>, Fetched) -> (Vec<Observation>, P) + Send + Sync + 'static,
 {
     let digest = Arc::new(digest);
     // Packuments between their request and the end of their digest: as many as the client
@@ -222,22 +228,7 @@ where
             };
             let _core = parsing.acquire_owned().await.ok();
             let task_name = name.clone();
-            let done = tokio::task::spawn_blocking(move || {
-                let lean = LeanPackument::parse(&f.bytes, &versions);
-                let observed: Vec<(String, VersionMetadata, Option<String>)> = versions
-                    .iter()
-                    .map(|v| {
-                        let meta = lean.as_ref().map(|l| l.metadata(v)).unwrap_or_default();
-                        let url = lean
-                            .as_ref()
-                            .and_then(|l| l.attestations_url(v))
-                            .map(str::to_owned);
-                        (v.clone(), meta, url)
-                    })
-                    .collect();
-                (observed, digest(&task_name, &versions, f))
-            })
-            .await;
+            let done = tokio::task::spawn_blocking(move || digest(&task_name, &versions, f)).await;
             match done {
                 Ok((observed, p)) => Job::Packument(name, Some(observed), Ok(p)),
                 // The digest panicked: a bug; re-raise it rather than lose the package.
@@ -308,7 +299,7 @@ where
 
 /// What one packument observed of each wanted version: its signals and announced
 /// attestations URL (`None` when the fetch failed).
-type Observed = Option<Vec<(String, VersionMetadata, Option<String>)>>;
+type Observed = Option<Vec<Observation>>;
 
 enum Job<P> {
     Packument(String, Observed, Result<P, FetchError>),
@@ -400,12 +391,52 @@ pub fn attestations_url(
         .ok()
 }
 
-/// The few packument fields the plan reads, for the wanted versions only: everything else
-/// (other versions, `time`, readmes) is skipped while parsing, never held.
-struct LeanPackument {
-    versions: BTreeMap<String, LeanVersion>,
+/// What the plan observes of the wanted versions in a parsed packument (`None`: the packument
+/// could not be parsed): each version's signals and announced attestations URL. Read from the
+/// entries [`Packument`] keeps, so the plan and verification see one parse of the document.
+/// A version document (not a `versions` object) lists nothing; one wanted entry the signals
+/// cannot be read from (e.g. `dist` a string) leaves the whole packument unobserved, as an
+/// unreadable document would.
+pub fn observe(doc: Option<&Packument>, wanted: &BTreeSet<String>) -> Vec<Observation> {
+    let unobserved = || {
+        wanted
+            .iter()
+            .map(|v| (v.clone(), VersionMetadata::default(), None))
+            .collect()
+    };
+    let Some(doc) = doc.filter(|d| d.has_versions_object()) else {
+        return unobserved();
+    };
+    let mut out = Vec::with_capacity(wanted.len());
+    for v in wanted {
+        let Some(raw) = doc.raw_version(v) else {
+            out.push((v.clone(), VersionMetadata::default(), None));
+            continue;
+        };
+        let Ok(lean) = LeanVersion::deserialize(raw) else {
+            return unobserved();
+        };
+        let dist = lean.dist.as_ref();
+        let meta = VersionMetadata {
+            in_packument: true,
+            has_signatures: dist
+                .and_then(|d| d.signatures.as_ref())
+                .is_some_and(|s| !s.is_empty()),
+            has_npm_user: lean.npm_user.is_some(),
+            announces_attestations: dist.and_then(|d| d.attestations.as_ref()).is_some(),
+        };
+        let url = dist
+            .and_then(|d| d.attestations.as_ref())
+            .and_then(|a| a.url.clone());
+        out.push((v.clone(), meta, url));
+    }
+    out
 }
 
+/// One wanted version as observed: its signals and announced attestations URL.
+pub type Observation = (String, VersionMetadata, Option<String>);
+
+/// The few fields of a version entry the plan reads.
 #[derive(Deserialize)]
 struct LeanVersion {
     #[serde(default)]
@@ -426,91 +457,6 @@ struct LeanDist {
 struct LeanAttestations {
     #[serde(default)]
     url: Option<String>,
-}
-
-impl LeanPackument {
-    fn parse(bytes: &[u8], wanted: &BTreeSet<String>) -> Option<LeanPackument> {
-        let mut de = serde_json::Deserializer::from_slice(bytes);
-        let lean = Seed {
-            wanted,
-            versions_level: false,
-        }
-        .deserialize(&mut de)
-        .ok()?;
-        de.end().ok()?;
-        Some(lean)
-    }
-
-    fn metadata(&self, version: &str) -> VersionMetadata {
-        let Some(v) = self.versions.get(version) else {
-            return VersionMetadata::default();
-        };
-        let dist = v.dist.as_ref();
-        VersionMetadata {
-            in_packument: true,
-            has_signatures: dist
-                .and_then(|d| d.signatures.as_ref())
-                .is_some_and(|s| !s.is_empty()),
-            has_npm_user: v.npm_user.is_some(),
-            announces_attestations: dist.and_then(|d| d.attestations.as_ref()).is_some(),
-        }
-    }
-
-    fn attestations_url(&self, version: &str) -> Option<&str> {
-        self.versions
-            .get(version)?
-            .dist
-            .as_ref()?
-            .attestations
-            .as_ref()?
-            .url
-            .as_deref()
-    }
-}
-
-/// Streams the packument: at the top level only `versions` is entered; inside it only the
-/// wanted versions are deserialised.
-struct Seed<'a> {
-    wanted: &'a BTreeSet<String>,
-    versions_level: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Seed<'_> {
-    type Value = LeanPackument;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<LeanPackument, D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Seed<'_> {
-    type Value = LeanPackument;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LeanPackument, A::Error> {
-        let mut versions = BTreeMap::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if self.versions_level {
-                if self.wanted.contains(&key) {
-                    versions.insert(key, map.next_value::<LeanVersion>()?);
-                } else {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            } else if key == "versions" {
-                versions = map
-                    .next_value_seed(Seed {
-                        wanted: self.wanted,
-                        versions_level: true,
-                    })?
-                    .versions;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(LeanPackument { versions })
-    }
 }
 
 #[cfg(test)]
@@ -575,42 +521,65 @@ mod tests {
     }
 
     #[test]
-    fn lean_view_reads_the_signals() {
+    fn observes_the_signals_of_the_wanted_versions() {
         let doc = br#"{"name":"a","time":{"1.0.0":"x"},"versions":{
             "1.0.0":{"dist":{"signatures":[{"keyid":"k","sig":"s"}],
                      "attestations":{"url":"https://r/-/npm/v1/attestations/a@1.0.0"}},
                      "_npmUser":{"name":"n"}, "readme":"long"},
             "0.9.0":{"dist":{"integrity":"sha512-x"}}}}"#;
         let wanted: BTreeSet<String> = ["1.0.0", "0.9.0", "2.0.0"].map(String::from).into();
-        let l = LeanPackument::parse(doc, &wanted).unwrap();
+        let observed = |bytes: &[u8], wanted: &BTreeSet<String>| {
+            let doc = Packument::from_slice_for(bytes, wanted).ok();
+            observe(doc.as_ref(), wanted)
+                .into_iter()
+                .map(|(v, m, u)| (v, (m, u)))
+                .collect::<BTreeMap<_, _>>()
+        };
+        let o = observed(doc, &wanted);
         assert_eq!(
-            l.metadata("1.0.0"),
-            VersionMetadata {
-                in_packument: true,
-                has_signatures: true,
-                has_npm_user: true,
-                announces_attestations: true
-            }
+            o["1.0.0"],
+            (
+                VersionMetadata {
+                    in_packument: true,
+                    has_signatures: true,
+                    has_npm_user: true,
+                    announces_attestations: true
+                },
+                Some("https://r/-/npm/v1/attestations/a@1.0.0".to_string())
+            )
         );
         assert_eq!(
-            l.metadata("0.9.0"),
-            VersionMetadata {
-                in_packument: true,
-                ..Default::default()
-            }
+            o["0.9.0"],
+            (
+                VersionMetadata {
+                    in_packument: true,
+                    ..Default::default()
+                },
+                None
+            )
         );
-        assert!(!l.metadata("2.0.0").in_packument);
-        assert_eq!(
-            l.attestations_url("1.0.0"),
-            Some("https://r/-/npm/v1/attestations/a@1.0.0")
-        );
-        // Only the wanted versions are kept.
-        let only: BTreeSet<String> = ["0.9.0".to_string()].into();
-        let l = LeanPackument::parse(doc, &only).unwrap();
-        assert_eq!(l.versions.len(), 1);
-        assert!(!l.metadata("1.0.0").in_packument);
-        assert!(LeanPackument::parse(b"[1,2]", &only).is_none());
-        assert!(LeanPackument::parse(br#"{"versions":{}} trailing"#, &only).is_none());
+        assert_eq!(o["2.0.0"], (VersionMetadata::default(), None));
+        // Unparseable, a version document, or one wanted entry whose signals cannot be read:
+        // nothing observed for any wanted version.
+        let unobserved = |bytes: &[u8]| {
+            observed(bytes, &wanted)
+                .values()
+                .all(|(m, u)| *m == VersionMetadata::default() && u.is_none())
+        };
+        assert!(unobserved(b"[1,2]"));
+        assert!(unobserved(br#"{"versions":{}} trailing"#));
+        assert!(unobserved(
+            br#"{"name":"a","version":"1.0.0","dist":{"signatures":[{"keyid":"k","sig":"s"}]}}"#
+        ));
+        assert!(unobserved(
+            br#"{"versions":{"1.0.0":{"dist":{"signatures":[{}]},"_npmUser":{}},
+                 "0.9.0":{"dist":"garbage"}}}"#
+        ));
+        // An unwanted malformed entry does not matter.
+        let only: BTreeSet<String> = ["1.0.0".to_string()].into();
+        let doc = br#"{"versions":{"1.0.0":{"dist":{"signatures":[{}]}},"0.9.0":{"dist":5}}}"#;
+        assert!(observed(doc, &only)["1.0.0"].0.has_signatures);
+        assert!(observe(None, &only)[0].1 == VersionMetadata::default());
     }
 
     #[test]

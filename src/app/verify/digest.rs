@@ -6,8 +6,9 @@
 //! verified baselines.
 
 use crate::findings::Finding;
-use crate::policy::facts::{history_facts, HistoryFacts};
+use crate::policy::facts::{FactsBuilder, HistoryFacts};
 use crate::registry::packument::Packument;
+use crate::registry::plan::{observe, Observation};
 use crate::registry::Fetched;
 use crate::util::escape_text;
 use std::collections::BTreeSet;
@@ -24,15 +25,29 @@ pub(super) struct Digested {
 }
 
 /// Digests the packument fetched for `name`, wanted for the `installed` versions; `history`:
-/// whether the history engine runs.
+/// whether the history engine runs. One streaming pass over the body serves the plan (what it
+/// observes of the installed versions), verification and, with `history`, the facts of every
+/// release.
 pub(super) fn digest(
     name: &str,
     installed: &BTreeSet<String>,
     fetched: Fetched,
     history: bool,
-) -> Digested {
+) -> (Vec<Observation>, Digested) {
     let bytes = &fetched.bytes;
-    let verify = Packument::from_slice_for(bytes, installed)
+    let mut facts = history.then(FactsBuilder::default);
+    let parsed = match facts.as_mut() {
+        Some(sink) => Packument::from_slice_with(bytes, installed, sink),
+        None => Packument::from_slice_for(bytes, installed).map(|doc| (doc, None)),
+    };
+    let observed = observe(parsed.as_ref().ok().map(|(doc, _)| doc), installed);
+    // Not a full packument the engine can read: history has nothing to add.
+    let history = match (&parsed, facts) {
+        (Ok((_, time)), Some(facts)) => facts.finish(time.as_ref()).ok(),
+        _ => None,
+    };
+    let verify = parsed
+        .map(|(doc, _)| doc)
         .map_err(|e| {
             Finding::new(
                 "unverifiable",
@@ -50,9 +65,7 @@ pub(super) fn digest(
             )),
             _ => Ok(doc),
         });
-    // Not a full packument the engine can read: history has nothing to add.
-    let history = history.then(|| history_facts(bytes).ok()).flatten();
-    Digested { verify, history }
+    (observed, Digested { verify, history })
 }
 
 #[cfg(test)]
@@ -85,7 +98,8 @@ mod tests {
 
     #[test]
     fn keeps_the_installed_entries_and_the_possible_baselines() {
-        let d = digest("p", &set(&["1.2.0"]), fetched(DOC), true);
+        let (observed, d) = digest("p", &set(&["1.2.0"]), fetched(DOC), true);
+        assert!(observed[0].1.in_packument && !observed[0].1.announces_attestations);
         let doc = d.verify.unwrap();
         assert_eq!(doc.version_names().collect::<Vec<_>>(), ["1.2.0"]);
         assert!(doc.time_of("1.2.0").is_some());
@@ -102,18 +116,20 @@ mod tests {
             ["1.1.0"]
         );
         assert_eq!(h.announced["time"]["1.1.0"], "2025-02-01T00:00:00Z");
-        assert!(digest("p", &set(&["1.2.0"]), fetched(DOC), false)
-            .history
-            .is_none());
+        let (observed_alone, alone) = digest("p", &set(&["1.2.0"]), fetched(DOC), false);
+        assert!(alone.history.is_none());
+        assert_eq!(observed_alone, observed);
+        assert_eq!(alone.verify.unwrap().version("1.2.0"), doc.version("1.2.0"));
     }
 
     #[test]
     fn an_unusable_or_misnamed_packument_is_unverifiable() {
-        let d = digest("q", &set(&["1.2.0"]), fetched(DOC), true);
+        let (_, d) = digest("q", &set(&["1.2.0"]), fetched(DOC), true);
         let f = d.verify.unwrap_err();
         assert_eq!(f.code, "unverifiable");
         assert!(f.message.contains("names itself"), "{}", f.message);
-        let d = digest("p", &set(&["1.0.0"]), fetched("[1]"), true);
+        let (observed, d) = digest("p", &set(&["1.0.0"]), fetched("[1]"), true);
+        assert!(!observed[0].1.in_packument);
         assert_eq!(d.verify.unwrap_err().code, "unverifiable");
         assert!(d.history.is_none());
     }
