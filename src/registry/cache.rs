@@ -3,7 +3,7 @@
 //! - Keyed by (URL without userinfo, Accept variant, auth *scope*): the key is a SHA-256, so
 //!   file names reveal nothing, and the auth scope (a nerf-dart, never the token) is hashed in.
 //! - One file per entry: a magic line, one line of JSON metadata (redacted URL, status, ETag,
-//!   Last-Modified, immutability, body length and SHA-256), then the body. An entry whose magic,
+//!   Last-Modified, immutability, body length and CRC-32), then the body. An entry whose magic,
 //!   metadata, length or checksum is wrong is corrupt: dropped (when writable) and refetched.
 //! - Written through a temporary file in the same directory and a rename; a symlink in place of
 //!   an entry or of a cache subdirectory is never followed (the entry is treated as missing).
@@ -21,7 +21,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use url::Url;
 
-const MAGIC: &[u8] = b"NPMPROV-CACHE/1\n";
+/// Version 2: the body checksum is a CRC-32 (version 1 entries, with a SHA-256, read as
+/// corrupt: dropped and refetched once).
+const MAGIC: &[u8] = b"NPMPROV-CACHE/2\n";
 /// Cap on the metadata line (bytes), so a corrupt file cannot make us scan for a newline forever.
 const META_CAP: usize = 16 * 1024;
 
@@ -74,7 +76,10 @@ pub struct EntryMeta {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fresh_until: Option<i64>,
     pub body_len: u64,
-    pub body_sha256: String,
+    /// CRC-32 of the body: catches a torn or damaged file (a power loss without fsync). Not a
+    /// security check: whoever can write the cache can write a matching checksum, and every
+    /// cached byte is verified again on use anyway.
+    pub body_crc32: u32,
 }
 
 /// One entry read back and checked.
@@ -162,7 +167,7 @@ impl Cache {
             return Err(std::io::Error::other("cache directory is a symlink"));
         }
         meta.body_len = body.len() as u64;
-        meta.body_sha256 = hex::encode(Sha256::digest(body));
+        meta.body_crc32 = crc32fast::hash(body);
         let meta_line = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
         let tmp = dir.join(format!(
             ".tmp-{}-{}",
@@ -182,7 +187,7 @@ impl Cache {
             f.write_all(body)?;
             // No fsync: the rename makes the entry appear whole or not at all to any reader
             // (and survives a kill of this process); a power loss can at worst leave a torn
-            // entry, which `decode` rejects by its length and SHA-256 and `get` drops: a
+            // entry, which `decode` rejects by its length and CRC-32 and `get` drops: a
             // refetch, never bad data. An fsync per entry cost ~2 s of a 2,000-package cold
             // run, blocking the async workers.
             // rename replaces a symlink at `path` itself, never its target.
@@ -245,7 +250,7 @@ fn decode(raw: Vec<u8>) -> Option<CachedEntry> {
     if body.len() as u64 != meta.body_len {
         return None;
     }
-    if hex::encode(Sha256::digest(body)) != meta.body_sha256 {
+    if crc32fast::hash(body) != meta.body_crc32 {
         return None;
     }
     Some(CachedEntry {
@@ -278,7 +283,7 @@ mod tests {
             immutable: false,
             fresh_until: None,
             body_len: 0,
-            body_sha256: String::new(),
+            body_crc32: 0,
         }
     }
 
@@ -346,6 +351,24 @@ mod tests {
         assert!(c.get(&key()).is_none());
         std::fs::write(&path, b"garbage").unwrap();
         assert!(c.get(&key()).is_none());
+        // A damaged byte in the middle of a large body (same length), and an entry of the
+        // previous format (SHA-256 checksum): both dropped.
+        let body = vec![b'x'; 1 << 20];
+        c.put(&key(), meta("u"), &body).unwrap();
+        let mut raw = std::fs::read(&path).unwrap();
+        let mid = raw.len() / 2;
+        raw[mid] = 0;
+        std::fs::write(&path, &raw).unwrap();
+        assert!(c.get(&key()).is_none());
+        assert!(!path.exists());
+        let v1 = format!(
+            "NPMPROV-CACHE/1\n{{\"url\":\"u\",\"accept\":\"a\",\"status\":200,\"etag\":null,\
+             \"last_modified\":null,\"immutable\":true,\"body_len\":2,\"body_sha256\":\"{}\"}}\nhi",
+            hex::encode(Sha256::digest(b"hi"))
+        );
+        std::fs::write(&path, v1).unwrap();
+        assert!(c.get(&key()).is_none());
+        assert!(!path.exists());
         std::fs::remove_dir_all(&d).unwrap();
     }
 

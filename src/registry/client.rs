@@ -168,6 +168,10 @@ pub struct RegistryClient {
     opts: ClientOptions,
     auth: Arc<RegistryConfig>,
     permits: Semaphore,
+    /// Cache reads and writes at once: one per core. Reading a cached body is memory copies
+    /// and page faults, creating an entry is file-system work; more threads than cores only
+    /// switch between each other and contend on the process's and directory's locks.
+    disk: Semaphore,
     budget: AtomicU32,
     requests: AtomicU64,
     retries: AtomicU64,
@@ -238,6 +242,7 @@ impl RegistryClient {
         Ok(RegistryClient {
             http,
             permits: Semaphore::new(opts.concurrency.max(1)),
+            disk: Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get())),
             budget: AtomicU32::new(opts.retry_budget),
             requests: AtomicU64::new(0),
             retries: AtomicU64::new(0),
@@ -303,7 +308,7 @@ impl RegistryClient {
         let cached = match cache {
             Some(c) => {
                 let (c, k) = (c.clone(), key.clone());
-                off_worker(move || c.get(&k))
+                self.on_disk(move || c.get(&k))
                     .await
                     .flatten()
                     .filter(|e| e.meta.status == 200)
@@ -358,7 +363,7 @@ impl RegistryClient {
                         ..e.meta.clone()
                     };
                     let (c, k, body) = (c.clone(), key.clone(), e.body.clone());
-                    let _ = off_worker(move || c.put(&k, meta, &body)).await;
+                    let _ = self.on_disk(move || c.put(&k, meta, &body)).await;
                 }
                 Ok(Fetched {
                     bytes: e.body,
@@ -378,11 +383,11 @@ impl RegistryClient {
                         immutable: kind.immutable(),
                         fresh_until,
                         body_len: 0,
-                        body_sha256: String::new(),
+                        body_crc32: 0,
                     };
                     // A cache that cannot be written only costs a refetch next time.
                     let (c, k, body) = (c.clone(), key.clone(), raw.body.clone());
-                    let _ = off_worker(move || c.put(&k, meta, &body)).await;
+                    let _ = self.on_disk(move || c.put(&k, meta, &body)).await;
                 }
                 Ok(Fetched {
                     bytes: raw.body,
@@ -675,7 +680,19 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     Some(Duration::from_millis(delta.max(0) as u64))
 }
 
-/// Runs blocking cache I/O (reading a body of up to tens of MB and hashing it, creating an
+impl RegistryClient {
+    /// [`off_worker`] for cache I/O, at most one per core at a time (`disk`).
+    async fn on_disk<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Option<T> {
+        // Closed never: the semaphore lives as long as the client.
+        let _slot = self.disk.acquire().await.ok()?;
+        off_worker(f).await
+    }
+}
+
+/// Runs blocking cache I/O (reading a body of up to tens of MB and checking it, creating an
 /// entry file) on the blocking pool and waits for it, so the async workers serve the other
 /// requests meanwhile. `None` when the runtime shut down before it ran (a cache miss, or an
 /// entry not written: never wrong data).

@@ -217,7 +217,7 @@ fn meta() -> EntryMeta {
         immutable: false,
         fresh_until: None,
         body_len: 0,
-        body_sha256: String::new(),
+        body_crc32: 0,
     }
 }
 

@@ -162,7 +162,7 @@ fn demo_files() -> BTreeMap<PathBuf, Vec<u8>> {
             immutable,
             fresh_until: None,
             body_len: 0,
-            body_sha256: String::new(),
+            body_crc32: 0,
         };
         cache
             .put(&CacheKey::new(&u, accept.header(), None), meta, body)
