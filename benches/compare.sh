@@ -12,8 +12,9 @@
 #   tuf-repo-cdn.sigstore.dev (https, throwaway CA via NODE_EXTRA_CA_CERTS, the host name mapped by
 #   a preloaded dns hook, benches/npm-dns.cjs) and runs npm under faketime (before the corpus
 #   timestamp.json expiry, 2026-08-28) so its TUF client accepts the metadata;
-# - per run, alternating which tool goes first: cold (fresh cache: ours --cache-dir, npm --cache,
-#   which also holds npm's TUF cache) then warm (same cache again), for both tools; then our full
+# - per run, alternating which tool goes first: cold (a new, empty cache directory: ours
+#   --cache-dir, npm --cache, which also holds npm's TUF cache; caches are deleted only at the
+#   end, see run_one) then warm (same cache again), for both tools; then our full
 #   mode (history on) separately; wall, CPU (user+sys), peak RSS (/usr/bin/time -v), requests;
 # - a time counts only when both tools agree on verified / invalid / missing counts;
 # - ends with exactly one line: npm/ours wall ratio: <cold> cold, <warm> warm (N packages, L ms latency)
@@ -38,7 +39,7 @@ while [ $# -gt 0 ]; do
     --latency) LATENCIES="$2"; shift 2 ;;
     --lockfile) LOCKFILE="$2"; shift 2 ;;
     --no-npm) WITH_NPM=0; shift ;;
-    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "compare.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -116,8 +117,13 @@ http_get() { python3 -c 'import sys,urllib.request;print(urllib.request.urlopen(
 # run_one TOOL MODE(cold|warm) LATENCY RUN: appends one JSON line to $RESULTS.
 run_one() {
   local tool="$1" mode="$2" lat="$3" run="$4"
-  local cache="$WORK/cache-$tool"
-  [ "$mode" = cold ] && rm -rf "$cache"
+  # Cold: a cache directory that never existed (the warm run after it reuses it). Caches are
+  # deleted only when the benchmark ends: on a file system without a journal (this machine's
+  # ext4), ext4 skips inodes freed in the last minutes when it allocates one (its
+  # `recently_deleted` check), so a run creating thousands of files just after
+  # `rm -rf` of the previous run's cache paid for that delete, a cost of the harness, not of
+  # either tool (`perf`: 30-40% of a cold run's CPU in `recently_deleted`).
+  local cache="$WORK/cache-$tool-$lat-$run"
   mkdir -p "$cache"
   http_get "${CONTROL}reset" >/dev/null
   local out="$WORK/out-$tool-$mode" timef="$WORK/time-$tool-$mode" rc=0
