@@ -191,7 +191,10 @@ pub(super) fn describe_baseline(r: &ReleaseFacts, baseline: &[&ReleaseFacts]) ->
     format!(
         "the baseline ({}): {}",
         if of_line {
-            format!("the latest releases of line {}", escape_text(&line))
+            format!(
+                "the latest releases of line {}",
+                escape_text(&line.to_string())
+            )
         } else {
             "first release of its line: the package's latest releases".to_string()
         },

@@ -3,13 +3,38 @@
 
 /// The release line of `version`: the major (`4`), for `0.x` the minor (`0.30`), `0.0` for
 /// `0.0.x`. A version that does not parse as `N.N.N[-pre][+build]` is its own line
-/// (`?<version>`), so it never joins another line's baseline.
-pub fn line(version: &str) -> String {
+/// (`?<version>`), so it never joins another line's baseline. Compared without allocating (the
+/// engine compares the lines of every earlier release); shown through `Display`.
+pub fn line(version: &str) -> Line<'_> {
     match parse(version) {
-        Some((0, 0, _, _)) => "0.0".to_string(),
-        Some((0, minor, _, _)) => format!("0.{minor}"),
-        Some((major, _, _, _)) => major.to_string(),
-        None => format!("?{version}"),
+        Some((0, 0, _, _)) => Line::ZeroZero,
+        Some((0, minor, _, _)) => Line::Zero(minor),
+        Some((major, _, _, _)) => Line::Major(major),
+        None => Line::Own(version),
+    }
+}
+
+/// A release line ([`line`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// `N` for `N.x.y`, N ≥ 1.
+    Major(u64),
+    /// `0.N` for `0.N.y`, N ≥ 1.
+    Zero(u64),
+    /// `0.0` for `0.0.y`.
+    ZeroZero,
+    /// `?V`: a version that does not parse is its own line.
+    Own(&'a str),
+}
+
+impl std::fmt::Display for Line<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Line::Major(m) => write!(f, "{m}"),
+            Line::Zero(m) => write!(f, "0.{m}"),
+            Line::ZeroZero => f.write_str("0.0"),
+            Line::Own(v) => write!(f, "?{v}"),
+        }
     }
 }
 
@@ -50,13 +75,19 @@ mod tests {
 
     #[test]
     fn lines() {
-        assert_eq!(line("4.1.2"), "4");
-        assert_eq!(line("4.0.0-alpha.1"), "4");
-        assert_eq!(line("0.30.4"), "0.30");
-        assert_eq!(line("0.0.7"), "0.0");
-        assert_eq!(line("1.0.0+build.5"), "1");
-        assert_eq!(line("1.0"), "?1.0");
-        assert_eq!(line("x.y.z"), "?x.y.z");
+        let shown = |v: &str| line(v).to_string();
+        assert_eq!(shown("4.1.2"), "4");
+        assert_eq!(shown("4.0.0-alpha.1"), "4");
+        assert_eq!(shown("0.30.4"), "0.30");
+        assert_eq!(shown("0.0.7"), "0.0");
+        assert_eq!(shown("1.0.0+build.5"), "1");
+        assert_eq!(shown("1.0"), "?1.0");
+        assert_eq!(shown("x.y.z"), "?x.y.z");
+        // Same line, same value; a line never equals another kind's with the same digits.
+        assert_eq!(line("4.1.2"), line("4.0.0-rc.1"));
+        assert_ne!(line("0.4.0"), line("4.0.0"));
+        assert_ne!(line("0.0.4"), line("0.4.0"));
+        assert_ne!(line("1.0"), line("1.0.0"));
     }
 
     #[test]

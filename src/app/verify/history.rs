@@ -83,14 +83,17 @@ pub(super) fn join(
         }
     }
     let no_results = Results::default();
-    for p in packages.iter_mut().filter(|p| p.origin.is_registry()) {
+    let evaluate_one = |p: &mut PackageReport| {
+        if !p.origin.is_registry() {
+            return;
+        }
         let name = p.registry_name().to_string();
         // No usable packument: the package already carries a deny finding — `unverifiable`
         // (not fetched, or rejected by the packument parser, which refuses all that
         // `facts_from_packument` refuses but a missing `versions` object) or, for a packument
         // without `versions`, `version-not-in-registry`. History has nothing to add.
         let Some(Some(releases)) = releases_by_name.get(&name) else {
-            continue;
+            return;
         };
         let have_gone = p
             .findings
@@ -110,7 +113,25 @@ pub(super) fn join(
             &res.invalid,
         ));
         p.findings.extend(found);
-    }
+    };
+    // Each package's evaluation reads only shared data and writes only its own report: spread
+    // over a few threads (a package with thousands of releases costs milliseconds).
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, super::MAX_VERIFY_THREADS);
+    let chunk = packages.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = packages
+            .chunks_mut(chunk)
+            .map(|part| s.spawn(|| part.iter_mut().for_each(evaluate_one)))
+            .collect();
+        for h in handles {
+            if let Err(e) = h.join() {
+                // A panic in the engine is a bug; re-raise it rather than drop findings.
+                std::panic::resume_unwind(e);
+            }
+        }
+    });
 }
 
 /// `baseline-invalid` for each release the decision on `version` rests on whose attestations
