@@ -374,6 +374,21 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn the_fuzz_seeds_are_of_this_format() {
+        // `fuzz/seeds/cache_entry/good.bin` must reach the served path (else the fuzzer's seed
+        // only ever exercises rejection); the previous format's is never served.
+        let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/cache_entry");
+        let good = decode(std::fs::read(seeds.join("good.bin")).unwrap()).unwrap();
+        assert_eq!(&good.body[..], br#"{"name":"pkg","versions":{}}"#);
+        for bad in ["format-1.bin", "truncated.bin", "huge-length.bin"] {
+            assert!(
+                decode(std::fs::read(seeds.join(bad)).unwrap()).is_none(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn symlinks_are_never_followed() {
         let d = tmpdir("symlink");
         let c = Cache::open(&d, false).unwrap();
