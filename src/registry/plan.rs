@@ -396,7 +396,9 @@ pub fn attestations_url(
 /// entries [`Packument`] keeps, so the plan and verification see one parse of the document.
 /// A version document (not a `versions` object) lists nothing; one wanted entry the signals
 /// cannot be read from (e.g. `dist` a string) leaves the whole packument unobserved, as an
-/// unreadable document would.
+/// unreadable document would. A repeated key reads as its last value, as verification reads it
+/// (the plan's separate parse before rejected repeated fields), and the packument's size and
+/// depth caps apply.
 pub fn observe(doc: Option<&Packument>, wanted: &BTreeSet<String>) -> Vec<Observation> {
     let unobserved = || {
         wanted

@@ -36,10 +36,19 @@ pub(super) fn digest(
 ) -> (Vec<Observation>, Digested) {
     let bytes = &fetched.bytes;
     let mut facts = history.then(FactsBuilder::default);
-    let parsed = match facts.as_mut() {
+    let mut parsed = match facts.as_mut() {
         Some(sink) => Packument::from_slice_with(bytes, installed, sink),
         None => Packument::from_slice_for(bytes, installed).map(|doc| (doc, None)),
     };
+    if parsed.is_err() && facts.is_some() {
+        // The history reads more than verification does (the strings and numbers of every
+        // release's kept fields, where verification skips the releases not installed): what
+        // only the history cannot read (a lone surrogate, a number out of range in some old
+        // release) costs the history, never the installed versions' verification. Parsed
+        // again without it, exactly as with `--no-history`.
+        facts = None;
+        parsed = Packument::from_slice_for(bytes, installed).map(|doc| (doc, None));
+    }
     let observed = observe(parsed.as_ref().ok().map(|(doc, _)| doc), installed);
     // Not a full packument the engine can read: history has nothing to add.
     let history = match (&parsed, facts) {
@@ -120,6 +129,35 @@ mod tests {
         assert!(alone.history.is_none());
         assert_eq!(observed_alone, observed);
         assert_eq!(alone.verify.unwrap().version("1.2.0"), doc.version("1.2.0"));
+    }
+
+    #[test]
+    fn what_only_the_history_cannot_read_costs_only_the_history() {
+        // In a release that is not installed: a lone surrogate, a number out of range, in
+        // fields the history reads and verification skips.
+        for bad in [r#""deprecated":"\ud800""#, r#""dependencies":{"a":1e400}"#] {
+            let body = DOC.replace(
+                r#""readme":"big"},"#,
+                &format!(r#""readme":"big",{bad}}},"#),
+            );
+            // The one pass with the history's reading fails on it...
+            let mut sink = FactsBuilder::default();
+            assert!(
+                Packument::from_slice_with(body.as_bytes(), &set(&["1.2.0"]), &mut sink).is_err(),
+                "{bad}"
+            );
+            // ...and the package is digested as without the history.
+            let (observed, d) = digest("p", &set(&["1.2.0"]), fetched(&body), true);
+            let (observed_alone, alone) = digest("p", &set(&["1.2.0"]), fetched(&body), false);
+            assert!(d.history.is_none(), "{bad}");
+            assert_eq!(observed, observed_alone, "{bad}");
+            assert!(observed[0].1.in_packument, "{bad}");
+            assert_eq!(
+                d.verify.unwrap().version("1.2.0"),
+                alone.verify.unwrap().version("1.2.0"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
