@@ -49,6 +49,31 @@ use url::Url;
 /// Most threads verifying packages at once.
 const MAX_VERIFY_THREADS: usize = 8;
 
+/// `f` of every item, in order, the items spread over one thread per core (at most
+/// [`MAX_VERIFY_THREADS`]): for CPU-bound work on each package (ECDSA, Merkle proofs,
+/// certificate chains, history evaluation). A panic in `f` is a bug: re-raised rather than
+/// losing items.
+pub(super) fn map_on_cores<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, MAX_VERIFY_THREADS);
+    let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                Err(e) => std::panic::resume_unwind(e),
+            })
+            .collect()
+    })
+}
+
 /// Everything the run needs, decided before any work.
 pub(super) struct Config {
     format: Format,
@@ -440,25 +465,7 @@ fn verify_packages(
             .flatten();
         (report, unpinned)
     };
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, MAX_VERIFY_THREADS);
-    let chunk = inventory.packages.len().div_ceil(threads).max(1);
-    let results: Vec<(PackageReport, Option<String>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = inventory
-            .packages
-            .chunks(chunk)
-            .map(|part| s.spawn(|| part.iter().map(verify_one).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                // A panic in verification is a bug; re-raise it rather than drop packages.
-                Err(e) => std::panic::resume_unwind(e),
-            })
-            .collect()
-    });
+    let results = map_on_cores(&inventory.packages, verify_one);
     let mut packages = Vec::with_capacity(results.len());
     let mut unpinned = BTreeSet::new();
     for (report, reg) in results {

@@ -83,9 +83,11 @@ pub(super) fn join(
         }
     }
     let no_results = Results::default();
-    let evaluate_one = |p: &mut PackageReport| {
+    // Each package's evaluation reads only shared data: spread over the cores (a package with
+    // thousands of releases costs milliseconds), then each package's findings appended.
+    let evaluate_one = |p: &PackageReport| -> Vec<Finding> {
         if !p.origin.is_registry() {
-            return;
+            return Vec::new();
         }
         let name = p.registry_name().to_string();
         // No usable packument: the package already carries a deny finding — `unverifiable`
@@ -93,7 +95,7 @@ pub(super) fn join(
         // `facts_from_packument` refuses but a missing `versions` object) or, for a packument
         // without `versions`, `version-not-in-registry`. History has nothing to add.
         let Some(Some(releases)) = releases_by_name.get(&name) else {
-            return;
+            return Vec::new();
         };
         let have_gone = p
             .findings
@@ -112,26 +114,12 @@ pub(super) fn join(
             &ctx,
             &res.invalid,
         ));
-        p.findings.extend(found);
+        found
     };
-    // Each package's evaluation reads only shared data and writes only its own report: spread
-    // over a few threads (a package with thousands of releases costs milliseconds).
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, super::MAX_VERIFY_THREADS);
-    let chunk = packages.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = packages
-            .chunks_mut(chunk)
-            .map(|part| s.spawn(|| part.iter_mut().for_each(evaluate_one)))
-            .collect();
-        for h in handles {
-            if let Err(e) = h.join() {
-                // A panic in the engine is a bug; re-raise it rather than drop findings.
-                std::panic::resume_unwind(e);
-            }
-        }
-    });
+    let found = super::map_on_cores(packages, evaluate_one);
+    for (p, found) in packages.iter_mut().zip(found) {
+        p.findings.extend(found);
+    }
 }
 
 /// `baseline-invalid` for each release the decision on `version` rests on whose attestations
