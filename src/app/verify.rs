@@ -749,9 +749,7 @@ async fn fetch_with_progress(
     plan: &FetchPlan,
     history: bool,
 ) -> FetchedEvidence<Digested> {
-    let fetch = plan::fetch_all_digested(client.clone(), plan, move |name, installed, f| {
-        digest::digest(name, installed, f, history)
-    });
+    let fetch = plan::fetch_all_digested(client.clone(), plan, digest::Digester { history });
     if !show {
         return fetch.await;
     }

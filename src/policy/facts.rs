@@ -480,6 +480,144 @@ pub struct HistoryFacts {
     pub announced: Value,
 }
 
+impl HistoryFacts {
+    /// The facts as stored beside the packument they were read from (compact JSON: each
+    /// release an array, each distinct dependency map once), for [`HistoryFacts::from_stored`]
+    /// to read back exactly. `None` when they hold verified facts: only what a packument says
+    /// is stored, never what was verified (that is verified again on every run).
+    pub fn to_stored(&self) -> Option<Vec<u8>> {
+        let mut maps: Vec<&BTreeMap<String, String>> = Vec::new();
+        let mut index: std::collections::HashMap<*const BTreeMap<String, String>, usize> =
+            std::collections::HashMap::new();
+        let mut releases = Vec::with_capacity(self.releases.len());
+        for r in &self.releases {
+            let announced = match r.provenance {
+                Provenance::Announced => true,
+                Provenance::None => false,
+                Provenance::Verified(_) | Provenance::Invalid => return None,
+            };
+            if r.time_source != TimeSource::RegistryUnsigned {
+                return None;
+            }
+            let map = *index
+                .entry(Arc::as_ptr(&r.dependencies))
+                .or_insert_with(|| {
+                    maps.push(&r.dependencies);
+                    maps.len() - 1
+                });
+            releases.push(stored::Release(
+                r.version.clone(),
+                r.time.map(|t| (t.as_second(), t.subsec_nanosecond())),
+                r.publisher
+                    .as_ref()
+                    .map(|p| (p.name.clone(), p.email.clone())),
+                r.trusted_publisher,
+                r.approver
+                    .as_ref()
+                    .map(|a| (a.name.clone(), a.email.clone())),
+                announced,
+                r.install_scripts.clone(),
+                map,
+                r.deprecated,
+                r.removed,
+            ));
+        }
+        serde_json::to_vec(&stored::Facts {
+            maps: maps.into_iter().cloned().collect(),
+            releases,
+            announced: self.announced.clone(),
+        })
+        .ok()
+    }
+
+    /// Reads back what [`HistoryFacts::to_stored`] wrote: the same facts, dependency maps
+    /// shared again. Anything else is an error.
+    pub fn from_stored(bytes: &[u8]) -> Result<HistoryFacts, FactsError> {
+        let bad = |e: String| FactsError(format!("stored facts: {e}"));
+        let s: stored::Facts = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let maps: Vec<Arc<BTreeMap<String, String>>> = s.maps.into_iter().map(Arc::new).collect();
+        let mut releases = Vec::with_capacity(s.releases.len());
+        for stored::Release(
+            version,
+            time,
+            publisher,
+            trusted,
+            approver,
+            announced,
+            scripts,
+            map,
+            deprecated,
+            removed,
+        ) in s.releases
+        {
+            let time = match time {
+                Some((secs, nanos)) => {
+                    Some(Timestamp::new(secs, nanos).map_err(|e| bad(e.to_string()))?)
+                }
+                None => None,
+            };
+            let dependencies = maps
+                .get(map)
+                .ok_or_else(|| bad(format!("no dependency map {map}")))?
+                .clone();
+            releases.push(ReleaseFacts {
+                version,
+                time,
+                time_source: TimeSource::RegistryUnsigned,
+                publisher: publisher.map(|(name, email)| Publisher { name, email }),
+                trusted_publisher: trusted,
+                approver: approver.map(|(name, email)| Approver { name, email }),
+                provenance: if announced {
+                    Provenance::Announced
+                } else {
+                    Provenance::None
+                },
+                install_scripts: scripts,
+                dependencies,
+                deprecated,
+                removed,
+            });
+        }
+        Ok(HistoryFacts {
+            releases,
+            announced: s.announced,
+        })
+    }
+}
+
+/// The stored form of [`HistoryFacts`].
+mod stored {
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+
+    #[derive(Serialize, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Facts {
+        pub(super) maps: Vec<BTreeMap<String, String>>,
+        pub(super) releases: Vec<Release>,
+        pub(super) announced: Value,
+    }
+
+    /// One release: version, time (seconds, nanoseconds), publisher (name, e-mail), trusted
+    /// publisher, approver (name, e-mail), provenance announced, install scripts, index of its
+    /// dependency map, deprecated, removed.
+    #[derive(Serialize, Deserialize)]
+    #[allow(clippy::type_complexity)]
+    pub(super) struct Release(
+        pub(super) String,
+        pub(super) Option<(i64, i32)>,
+        pub(super) Option<(String, String)>,
+        pub(super) bool,
+        pub(super) Option<(Option<String>, Option<String>)>,
+        pub(super) bool,
+        pub(super) Vec<String>,
+        pub(super) usize,
+        pub(super) bool,
+        pub(super) bool,
+    );
+}
+
 /// [`facts_from_packument`] of [`history_view`], in one streaming pass that builds one version
 /// entry at a time (a packument of thousands of versions is never held as a tree), with the
 /// entries of the releases announcing provenance kept ([`HistoryFacts::announced`]). The pass
@@ -654,6 +792,42 @@ mod tests {
         ] {
             assert!(history_facts(bad.as_bytes()).is_err(), "{bad}");
             assert!(history_view(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn stored_facts_read_back_exactly() {
+        let text = serde_json::to_vec(&doc()).unwrap();
+        let facts = history_facts(&text).unwrap();
+        let stored = facts.to_stored().unwrap();
+        let back = HistoryFacts::from_stored(&stored).unwrap();
+        assert_eq!(back, facts);
+        // Releases declaring the same dependencies share one map, as when read.
+        let same = r#"{"versions":{"1.0.0":{"dependencies":{"a":"1"}},
+            "1.0.1":{"dependencies":{"a":"1"}},"2.0.0":{}}}"#;
+        let facts = history_facts(same.as_bytes()).unwrap();
+        let back = HistoryFacts::from_stored(&facts.to_stored().unwrap()).unwrap();
+        assert_eq!(back, facts);
+        assert!(Arc::ptr_eq(
+            &back.releases[0].dependencies,
+            &back.releases[1].dependencies
+        ));
+        // Verified facts are never stored.
+        let mut verified = back.clone();
+        verified.releases[0].provenance = Provenance::Invalid;
+        assert!(verified.to_stored().is_none());
+        let mut signed = back;
+        signed.releases[0].time_source = TimeSource::Rekor;
+        assert!(signed.to_stored().is_none());
+        // Anything else is an error, never a panic.
+        for bad in [
+            &b""[..],
+            b"{}",
+            br#"{"maps":[],"releases":[["1",null,null,false,null,false,[],0,false,false]],"announced":{}}"#,
+            br#"{"maps":[{}],"releases":[["1",[9223372036854775807,0],null,false,null,false,[],0,false,false]],"announced":{}}"#,
+            br#"{"maps":[{}],"releases":[],"announced":{},"x":1}"#,
+        ] {
+            assert!(HistoryFacts::from_stored(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
     }
 

@@ -7,6 +7,10 @@
 //!   metadata, length or checksum is wrong is corrupt: dropped (when writable) and refetched.
 //! - Written through a temporary file in the same directory and a rename; a symlink in place of
 //!   an entry or of a cache subdirectory is never followed (the entry is treated as missing).
+//! - Beside an entry, a *derived* entry (`<key>.d`: what a reader made of a large body, e.g.
+//!   the few versions a run needs of a packument of tens of MB) carries the stamp (length,
+//!   CRC-32, validators) of the body it was made from, and is served only beside that body,
+//!   so a fresh large entry need not be read at all ([`Cache::peek`], [`Cache::get_derived`]).
 //! - Read-only mode (`--offline`) never creates, writes or removes anything.
 //!
 //! Cached bytes are only transport: every verification runs again on them.
@@ -89,6 +93,51 @@ pub struct CachedEntry {
     pub body: Bytes,
 }
 
+/// What [`Cache::peek`] found.
+#[derive(Debug)]
+pub enum Peeked {
+    Missing,
+    /// A small entry, read and checked whole.
+    Entry(CachedEntry),
+    /// A large entry: its metadata only (the body not yet read, nor its CRC-32 checked).
+    Large(EntryMeta),
+}
+
+/// The identity of a cached body: a derived entry is served only beside the very body it was
+/// made from (same length, CRC-32 and validators).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub body_len: u64,
+    pub body_crc32: u32,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl EntryMeta {
+    /// The identity of the body this metadata describes.
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            body_len: self.body_len,
+            body_crc32: self.body_crc32,
+            etag: self.etag.clone(),
+            last_modified: self.last_modified.clone(),
+        }
+    }
+}
+
+/// A derived entry's file: this magic line, one line of [`DerivedMeta`], then its bytes.
+const DERIVED_MAGIC: &[u8] = b"NPMPROV-DERIVED/1\n";
+/// Appended to the entry's file name for the entry derived from it.
+const DERIVED_SUFFIX: &str = ".d";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct DerivedMeta {
+    /// The body it was made from.
+    source: Stamp,
+    len: u64,
+    crc32: u32,
+}
+
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 impl Cache {
@@ -132,15 +181,7 @@ impl Cache {
     /// The entry for `key` if present and intact. A corrupt entry or a symlink in its place is
     /// removed (when writable) and reported as missing.
     pub fn get(&self, key: &CacheKey) -> Option<CachedEntry> {
-        let path = self.entry_path(key)?;
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() || !m.is_file() => {
-                self.drop_entry(&path);
-                return None;
-            }
-            Ok(_) => {}
-            Err(_) => return None,
-        }
+        let path = self.readable_path(key, "")?;
         let raw = std::fs::read(&path).ok()?;
         match decode(raw) {
             Some(e) => Some(e),
@@ -151,24 +192,136 @@ impl Cache {
         }
     }
 
-    /// Stores `body` under `key`. Does nothing in read-only mode.
-    pub fn put(&self, key: &CacheKey, mut meta: EntryMeta, body: &[u8]) -> std::io::Result<()> {
+    /// The path of `key`'s file (with `suffix`) when it is a regular file; a symlink or
+    /// anything else in its place is removed (when writable) and reported as missing.
+    fn readable_path(&self, key: &CacheKey, suffix: &str) -> Option<PathBuf> {
+        let path = self.entry_path(key, suffix)?;
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() || !m.is_file() => {
+                self.drop_entry(&path);
+                None
+            }
+            Ok(_) => Some(path),
+            Err(_) => None,
+        }
+    }
+
+    /// Stores `body` under `key`, and returns the stamp of the entry written. Does nothing in
+    /// read-only mode (an error: nothing holds the body).
+    pub fn put(&self, key: &CacheKey, mut meta: EntryMeta, body: &[u8]) -> std::io::Result<Stamp> {
+        if self.read_only {
+            return Err(std::io::Error::other("the cache is read-only"));
+        }
+        meta.body_len = body.len() as u64;
+        meta.body_crc32 = crc32fast::hash(body);
+        let meta_line = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
+        self.write(key, "", &[MAGIC, &meta_line, b"\n", body])?;
+        Ok(meta.stamp())
+    }
+
+    /// What is cached under `key`, reading no more than the metadata of an entry whose body is
+    /// `large` bytes or more: such a body is often not needed (a [derived entry](Self::get_derived)
+    /// made from it may serve instead). A smaller entry is read and checked whole, as by
+    /// [`Cache::get`]. An entry found corrupt is dropped (when writable).
+    pub fn peek(&self, key: &CacheKey, large: u64) -> Peeked {
+        use std::io::Read;
+        let Some(path) = self.readable_path(key, "") else {
+            return Peeked::Missing;
+        };
+        let Ok(mut f) = std::fs::File::open(&path) else {
+            return Peeked::Missing;
+        };
+        let Ok(file_len) = f.metadata().map(|m| m.len()) else {
+            return Peeked::Missing;
+        };
+        let mut head = Vec::new();
+        let cap = (MAGIC.len() + META_CAP + 1) as u64;
+        if (&mut f).take(cap).read_to_end(&mut head).is_err() {
+            return Peeked::Missing;
+        }
+        let Some((meta, start)) = decode_meta::<EntryMeta>(&head, MAGIC) else {
+            self.drop_entry(&path);
+            return Peeked::Missing;
+        };
+        if meta.body_len < large {
+            // Small: read the rest and check it all.
+            if f.read_to_end(&mut head).is_err() {
+                return Peeked::Missing;
+            }
+            return match decode(head) {
+                Some(e) => Peeked::Entry(e),
+                None => {
+                    self.drop_entry(&path);
+                    Peeked::Missing
+                }
+            };
+        }
+        // Large: the length is checked here (a truncated file is corrupt); the CRC-32 only when
+        // the body is read ([`Cache::get`]).
+        if file_len != start as u64 + meta.body_len {
+            self.drop_entry(&path);
+            return Peeked::Missing;
+        }
+        Peeked::Large(meta)
+    }
+
+    /// The entry derived from the body stamped `source` (see [`Cache::put_derived`]), if there
+    /// is one made from that very body and it is intact. One made from another body is left
+    /// for the next [`Cache::put_derived`] to replace; a corrupt one is dropped.
+    pub fn get_derived(&self, key: &CacheKey, source: &Stamp) -> Option<Bytes> {
+        let path = self.readable_path(key, DERIVED_SUFFIX)?;
+        let raw = std::fs::read(&path).ok()?;
+        let Some((meta, start)) = decode_meta::<DerivedMeta>(&raw, DERIVED_MAGIC) else {
+            self.drop_entry(&path);
+            return None;
+        };
+        let body = &raw[start..];
+        if body.len() as u64 != meta.len || crc32fast::hash(body) != meta.crc32 {
+            self.drop_entry(&path);
+            return None;
+        }
+        (meta.source == *source).then(|| Bytes::from(raw).slice(start..))
+    }
+
+    /// Stores `derived`, what a reader made of the body stamped `source` under `key` (e.g. the
+    /// few versions a run needs of a packument of tens of MB), beside that entry. It is served
+    /// only while the entry holds that body, and is as untrusted as the body: whatever it
+    /// holds is checked again on use. Does nothing in read-only mode.
+    pub fn put_derived(
+        &self,
+        key: &CacheKey,
+        source: &Stamp,
+        derived: &[u8],
+    ) -> std::io::Result<()> {
+        let meta = DerivedMeta {
+            source: source.clone(),
+            len: derived.len() as u64,
+            crc32: crc32fast::hash(derived),
+        };
+        let meta_line = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
+        self.write(
+            key,
+            DERIVED_SUFFIX,
+            &[DERIVED_MAGIC, &meta_line, b"\n", derived],
+        )
+    }
+
+    /// Writes `parts` as the file of `key` (with `suffix`): through a temporary file in the
+    /// same directory and a rename. Does nothing in read-only mode.
+    fn write(&self, key: &CacheKey, suffix: &str, parts: &[&[u8]]) -> std::io::Result<()> {
         if self.read_only {
             return Ok(());
         }
-        let Some(path) = self.entry_path(key) else {
+        let Some(path) = self.entry_path(key, suffix) else {
             return Err(std::io::Error::other("cache directory is a symlink"));
         };
         let dir = path
             .parent()
             .ok_or_else(|| std::io::Error::other("cache entry has no directory"))?;
         private_dir_all(dir)?;
-        if self.entry_path(key).is_none() {
+        if self.entry_path(key, suffix).is_none() {
             return Err(std::io::Error::other("cache directory is a symlink"));
         }
-        meta.body_len = body.len() as u64;
-        meta.body_crc32 = crc32fast::hash(body);
-        let meta_line = serde_json::to_vec(&meta).map_err(std::io::Error::other)?;
         let tmp = dir.join(format!(
             ".tmp-{}-{}",
             std::process::id(),
@@ -181,10 +334,9 @@ impl Cache {
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
             let mut f = opts.open(&tmp)?;
-            f.write_all(MAGIC)?;
-            f.write_all(&meta_line)?;
-            f.write_all(b"\n")?;
-            f.write_all(body)?;
+            for part in parts {
+                f.write_all(part)?;
+            }
             // No fsync: the rename makes the entry appear whole or not at all to any reader
             // (and survives a kill of this process); a power loss can at worst leave a torn
             // entry, which `decode` rejects by its length and CRC-32 and `get` drops: a
@@ -199,16 +351,18 @@ impl Cache {
         result
     }
 
-    /// Removes the entry for `key` (e.g. when the bytes failed verification). No-op when
-    /// read-only.
+    /// Removes the entry for `key` (e.g. when the bytes failed verification), and what was
+    /// derived from it. No-op when read-only.
     pub fn remove(&self, key: &CacheKey) {
-        if let Some(path) = self.entry_path(key) {
-            self.drop_entry(&path);
+        for suffix in ["", DERIVED_SUFFIX] {
+            if let Some(path) = self.entry_path(key, suffix) {
+                self.drop_entry(&path);
+            }
         }
     }
 
-    /// `root/v1/<2 hex>/<64 hex>`, or `None` when a cache subdirectory is a symlink.
-    fn entry_path(&self, key: &CacheKey) -> Option<PathBuf> {
+    /// `root/v1/<2 hex>/<64 hex><suffix>`, or `None` when a cache subdirectory is a symlink.
+    fn entry_path(&self, key: &CacheKey, suffix: &str) -> Option<PathBuf> {
         let v1 = self.root.join("v1");
         let shard = v1.join(&key.0[..2]);
         for dir in [&v1, &shard] {
@@ -218,7 +372,7 @@ impl Cache {
                 }
             }
         }
-        Some(shard.join(&key.0))
+        Some(shard.join(format!("{}{suffix}", key.0)))
     }
 
     fn drop_entry(&self, path: &Path) {
@@ -242,10 +396,7 @@ fn private_dir_all(dir: &Path) -> std::io::Result<()> {
 /// The entry in the bytes of its file; the body is served from the same buffer, never copied
 /// (a cached packument can be tens of MB).
 fn decode(raw: Vec<u8>) -> Option<CachedEntry> {
-    let rest = raw.strip_prefix(MAGIC)?;
-    let nl = rest.iter().take(META_CAP).position(|&b| b == b'\n')?;
-    let meta: EntryMeta = serde_json::from_slice(&rest[..nl]).ok()?;
-    let start = MAGIC.len() + nl + 1;
+    let (meta, start) = decode_meta::<EntryMeta>(&raw, MAGIC)?;
     let body = &raw[start..];
     if body.len() as u64 != meta.body_len {
         return None;
@@ -257,6 +408,14 @@ fn decode(raw: Vec<u8>) -> Option<CachedEntry> {
         meta,
         body: Bytes::from(raw).slice(start..),
     })
+}
+
+/// The metadata line after `magic` at the start of `raw`, and where the body starts.
+fn decode_meta<M: serde::de::DeserializeOwned>(raw: &[u8], magic: &[u8]) -> Option<(M, usize)> {
+    let rest = raw.strip_prefix(magic)?;
+    let nl = rest.iter().take(META_CAP).position(|&b| b == b'\n')?;
+    let meta: M = serde_json::from_slice(&rest[..nl]).ok()?;
+    Some((meta, magic.len() + nl + 1))
 }
 
 #[cfg(test)]
@@ -306,7 +465,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let path = c.entry_path(&key()).unwrap();
+            let path = c.entry_path(&key(), "").unwrap();
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o077, 0, "cache entry readable by others: {mode:o}");
         }
@@ -337,7 +496,7 @@ mod tests {
         let d = tmpdir("corrupt");
         let c = Cache::open(&d, false).unwrap();
         c.put(&key(), meta("u"), b"hello world").unwrap();
-        let path = c.entry_path(&key()).unwrap();
+        let path = c.entry_path(&key(), "").unwrap();
         let mut raw = std::fs::read(&path).unwrap();
         let last = raw.len() - 1;
         raw[last] ^= 1;
@@ -395,7 +554,7 @@ mod tests {
         let target = d.join("target-file");
         // A valid-looking entry elsewhere, linked into the entry's place.
         c.put(&key(), meta("u"), b"real").unwrap();
-        let path = c.entry_path(&key()).unwrap();
+        let path = c.entry_path(&key(), "").unwrap();
         std::fs::rename(&path, &target).unwrap();
         std::os::unix::fs::symlink(&target, &path).unwrap();
         assert!(c.get(&key()).is_none(), "symlinked entry is not read");
@@ -415,11 +574,11 @@ mod tests {
     fn read_only_never_writes() {
         let d = tmpdir("ro");
         let ro = Cache::open(&d, true).unwrap();
-        ro.put(&key(), meta("u"), b"x").unwrap();
+        assert!(ro.put(&key(), meta("u"), b"x").is_err());
         assert!(!d.exists(), "read-only cache created nothing");
         let rw = Cache::open(&d, false).unwrap();
         rw.put(&key(), meta("u"), b"x").unwrap();
-        let path = rw.entry_path(&key()).unwrap();
+        let path = rw.entry_path(&key(), "").unwrap();
         std::fs::write(&path, b"corrupt").unwrap();
         let ro = Cache::open(&d, true).unwrap();
         assert!(ro.get(&key()).is_none());
@@ -448,6 +607,99 @@ mod tests {
             assert!(decode(raw[MAGIC.len()..].to_vec()).is_none());
             assert!(decode(raw).is_none());
         }
+    }
+
+    #[test]
+    fn peek_reads_only_the_metadata_of_a_large_entry() {
+        let d = tmpdir("peek");
+        let c = Cache::open(&d, false).unwrap();
+        assert!(matches!(c.peek(&key(), 4), Peeked::Missing));
+        c.put(&key(), meta("u"), b"hello world").unwrap();
+        // Below the threshold: read and checked whole, as `get`.
+        match c.peek(&key(), 12) {
+            Peeked::Entry(e) => assert_eq!(&e.body[..], b"hello world"),
+            other => panic!("{other:?}"),
+        }
+        let Peeked::Large(m) = c.peek(&key(), 11) else {
+            panic!("large entry not peeked");
+        };
+        assert_eq!(m.stamp(), c.get(&key()).unwrap().meta.stamp());
+        assert_eq!(m.body_len, 11);
+        // A damaged body of the right length passes a peek (its CRC-32 is checked when it is
+        // read); a truncated one does not, and is dropped.
+        let path = c.entry_path(&key(), "").unwrap();
+        let mut raw = std::fs::read(&path).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        std::fs::write(&path, &raw).unwrap();
+        assert!(matches!(c.peek(&key(), 11), Peeked::Large(_)));
+        assert!(matches!(c.peek(&key(), 12), Peeked::Missing));
+        assert!(!path.exists());
+        c.put(&key(), meta("u"), b"hello world").unwrap();
+        let raw = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &raw[..raw.len() - 1]).unwrap();
+        assert!(matches!(c.peek(&key(), 11), Peeked::Missing));
+        assert!(!path.exists());
+        std::fs::write(&path, b"garbage").unwrap();
+        assert!(matches!(c.peek(&key(), 0), Peeked::Missing));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn derived_entries_serve_only_beside_their_body() {
+        let d = tmpdir("derived");
+        let c = Cache::open(&d, false).unwrap();
+        c.put(&key(), meta("u"), b"body one").unwrap();
+        let one = c.get(&key()).unwrap().meta.stamp();
+        assert!(c.get_derived(&key(), &one).is_none());
+        c.put_derived(&key(), &one, b"made of one").unwrap();
+        assert_eq!(&c.get_derived(&key(), &one).unwrap()[..], b"made of one");
+        // Another body under the key (or the same body under other validators): not served,
+        // and not dropped (the next put_derived replaces it).
+        c.put(&key(), meta("u"), b"body two").unwrap();
+        let two = c.get(&key()).unwrap().meta.stamp();
+        assert_ne!(one, two);
+        assert!(c.get_derived(&key(), &two).is_none());
+        let other_etag = Stamp {
+            etag: Some("\"e2\"".into()),
+            ..one.clone()
+        };
+        assert!(c.get_derived(&key(), &other_etag).is_none());
+        assert!(c.get_derived(&key(), &one).is_some());
+        // Corrupt (a flipped byte, truncated, garbage): dropped.
+        let path = c.entry_path(&key(), DERIVED_SUFFIX).unwrap();
+        let mut raw = std::fs::read(&path).unwrap();
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        std::fs::write(&path, &raw).unwrap();
+        assert!(c.get_derived(&key(), &one).is_none());
+        assert!(!path.exists());
+        for bad in [&b"garbage"[..], DERIVED_MAGIC] {
+            std::fs::write(&path, bad).unwrap();
+            assert!(c.get_derived(&key(), &one).is_none());
+            assert!(!path.exists());
+        }
+        // Removing the entry removes what was derived from it.
+        c.put_derived(&key(), &two, b"made of two").unwrap();
+        c.remove(&key());
+        assert!(!path.exists() && c.get(&key()).is_none());
+        // Read-only: never written; a symlink in its place is never followed.
+        c.put(&key(), meta("u"), b"body one").unwrap();
+        Cache::open(&d, true)
+            .unwrap()
+            .put_derived(&key(), &one, b"x")
+            .unwrap();
+        assert!(!path.exists());
+        #[cfg(unix)]
+        {
+            let target = d.join("elsewhere");
+            c.put_derived(&key(), &one, b"made of one").unwrap();
+            std::fs::rename(&path, &target).unwrap();
+            std::os::unix::fs::symlink(&target, &path).unwrap();
+            assert!(c.get_derived(&key(), &one).is_none());
+            assert!(target.exists());
+        }
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]

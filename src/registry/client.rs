@@ -16,7 +16,7 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, IF_MODIFIED_SINCE, IF_
 use tokio::sync::Semaphore;
 use url::Url;
 
-use super::cache::{Cache, CacheKey, EntryMeta};
+use super::cache::{Cache, CacheKey, CachedEntry, EntryMeta, Peeked, Stamp};
 use super::config::{AuthEntry, RegistryConfig};
 pub use super::outcome::{ClientError, FetchError, FetchFailure, Fetched};
 use super::redact::redact_url;
@@ -195,6 +195,34 @@ struct Raw {
     max_age: Option<Duration>,
 }
 
+/// A response as served to a reader that can use what it derived from the same body before
+/// ([`RegistryClient::get_served`]).
+#[derive(Debug)]
+pub enum Served {
+    /// The body, and where to store what is derived from it (when a writable cache holds it).
+    Body(Fetched, Option<DerivedSlot>),
+    /// What was derived from the body of a cached entry that is served without a request
+    /// (fresh, immutable, or `--offline`): that body itself is not read.
+    Derived(Bytes),
+}
+
+/// Where to store what a reader derives from a fetched body: beside the cache entry holding
+/// that body, stamped with it ([`Cache::put_derived`]).
+#[derive(Debug, Clone)]
+pub struct DerivedSlot {
+    cache: Cache,
+    key: CacheKey,
+    stamp: Stamp,
+}
+
+impl DerivedSlot {
+    /// Stores `derived`. Blocking file I/O: call it off the async workers. A cache that cannot
+    /// be written only costs the reader its work again next time.
+    pub fn store(&self, derived: &[u8]) {
+        let _ = self.cache.put_derived(&self.key, &self.stamp, derived);
+    }
+}
+
 impl RegistryClient {
     /// Builds the one HTTP client: rustls, HTTP/2 by ALPN, no automatic redirects, proxies and
     /// CA certificates from `config` only (never read from the process behind its back).
@@ -283,20 +311,87 @@ impl RegistryClient {
                     reason,
                 }),
             Some(SnapshotHook::Record(recorder)) => {
-                let result = self.get_live(url, accept, kind).await;
+                let result = self.get_live(url, accept, kind, None).await.map(|(f, _)| f);
                 recorder.record(url, accept, kind, &result);
                 result
             }
-            None => self.get_live(url, accept, kind).await,
+            None => self.get_live(url, accept, kind, None).await.map(|(f, _)| f),
         }
     }
 
+    /// [`RegistryClient::get`] for a reader that derives something from bodies of `large`
+    /// bytes or more and stores it ([`DerivedSlot::store`]): when the cached entry of such a
+    /// body would be served without a request and what the reader derived from that very body
+    /// is stored, that is served instead and the body is not read. Replayed or recorded
+    /// snapshots always serve the body, with nowhere to store.
+    pub async fn get_served(
+        &self,
+        url: &Url,
+        accept: Accept,
+        kind: ResourceKind,
+        large: u64,
+    ) -> Result<Served, FetchError> {
+        let cache = match (&self.opts.snapshot, &self.opts.cache) {
+            (None, Some(c)) if self.check_scheme(url).is_ok() => c.clone(),
+            _ => {
+                return self
+                    .get(url, accept, kind)
+                    .await
+                    .map(|f| Served::Body(f, None))
+            }
+        };
+        let auth = self.auth.auth_for(url);
+        let key = CacheKey::new(url, accept.header(), auth.map(|a| a.nerf_dart.as_str()));
+        let offline = self.opts.offline;
+        let now = unix_now();
+        let (c, k) = (cache.clone(), key.clone());
+        /// What the cache holds for the request, as far as it was read.
+        enum Looked {
+            /// What was derived from a body served without a request.
+            Derived(Bytes),
+            /// The entry read whole (`None`: there is none).
+            Read(Option<Box<CachedEntry>>),
+            /// A large entry whose body is needed and not yet read.
+            Unread,
+        }
+        let looked = self
+            .on_disk(move || match c.peek(&k, large) {
+                Peeked::Large(meta) if meta.status == 200 && servable(&meta, offline, now) => {
+                    match c.get_derived(&k, &meta.stamp()) {
+                        Some(d) => Looked::Derived(d),
+                        None => Looked::Unread,
+                    }
+                }
+                Peeked::Large(_) => Looked::Unread,
+                Peeked::Entry(e) => Looked::Read(Some(Box::new(e))),
+                Peeked::Missing => Looked::Read(None),
+            })
+            .await;
+        let preread = match looked {
+            Some(Looked::Derived(derived)) => {
+                self.cache_hits.fetch_add(1, Ordering::Relaxed);
+                return Ok(Served::Derived(derived));
+            }
+            Some(Looked::Read(entry)) => Some(entry.map(|e| *e)),
+            Some(Looked::Unread) | None => None,
+        };
+        let (fetched, stamp) = self.get_live(url, accept, kind, preread).await?;
+        let slot = stamp
+            .filter(|_| !cache.is_read_only())
+            .map(|stamp| DerivedSlot { cache, key, stamp });
+        Ok(Served::Body(fetched, slot))
+    }
+
+    /// One fetch through the cache: the body, and the stamp of the cache entry now holding it
+    /// (none without a cache, or when it could not be written). `preread`: the cache entry
+    /// already read (`Some(None)`: none), else it is read here.
     async fn get_live(
         &self,
         url: &Url,
         accept: Accept,
         kind: ResourceKind,
-    ) -> Result<Fetched, FetchError> {
+        preread: Option<Option<CachedEntry>>,
+    ) -> Result<(Fetched, Option<Stamp>), FetchError> {
         let fail = |reason| FetchError {
             url_redacted: redact_url(url),
             reason,
@@ -305,40 +400,34 @@ impl RegistryClient {
         let auth = self.auth.auth_for(url);
         let key = CacheKey::new(url, accept.header(), auth.map(|a| a.nerf_dart.as_str()));
         let cache = self.opts.cache.as_ref();
-        let cached = match cache {
-            Some(c) => {
+        let cached = match (cache, preread) {
+            (_, Some(preread)) => preread.filter(|e| e.meta.status == 200),
+            (Some(c), None) => {
                 let (c, k) = (c.clone(), key.clone());
                 self.on_disk(move || c.get(&k))
                     .await
                     .flatten()
                     .filter(|e| e.meta.status == 200)
             }
-            None => None,
+            (None, None) => None,
         };
-        if self.opts.offline {
-            return match cached {
-                Some(e) => {
-                    self.cache_hits.fetch_add(1, Ordering::Relaxed);
-                    Ok(Fetched {
-                        bytes: e.body,
-                        from_cache: true,
-                        status: 200,
-                    })
-                }
-                None => Err(fail(FetchFailure::Offline)),
-            };
-        }
         let now = unix_now();
         if let Some(e) = cached
             .as_ref()
-            .filter(|e| e.meta.immutable || e.meta.fresh_until.is_some_and(|t| now < t))
+            .filter(|e| servable(&e.meta, self.opts.offline, now))
         {
             self.cache_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(Fetched {
-                bytes: e.body.clone(),
-                from_cache: true,
-                status: 200,
-            });
+            return Ok((
+                Fetched {
+                    bytes: e.body.clone(),
+                    from_cache: true,
+                    status: 200,
+                },
+                Some(e.meta.stamp()),
+            ));
+        }
+        if self.opts.offline {
+            return Err(fail(FetchFailure::Offline));
         }
         let validators = cached
             .as_ref()
@@ -354,6 +443,7 @@ impl RegistryClient {
         match (raw.status, cached) {
             (304, Some(e)) => {
                 self.cache_hits.fetch_add(1, Ordering::Relaxed);
+                let mut stamp = Some(e.meta.stamp());
                 if let (Some(c), Some(_)) = (cache, fresh_until) {
                     // Fresh again for max-age: stored so the next run need not ask.
                     let meta = EntryMeta {
@@ -363,16 +453,23 @@ impl RegistryClient {
                         ..e.meta.clone()
                     };
                     let (c, k, body) = (c.clone(), key.clone(), e.body.clone());
-                    let _ = self.on_disk(move || c.put(&k, meta, &body)).await;
+                    stamp = self
+                        .on_disk(move || c.put(&k, meta, &body))
+                        .await
+                        .and_then(Result::ok);
                 }
-                Ok(Fetched {
-                    bytes: e.body,
-                    from_cache: true,
-                    status: 200,
-                })
+                Ok((
+                    Fetched {
+                        bytes: e.body,
+                        from_cache: true,
+                        status: 200,
+                    },
+                    stamp,
+                ))
             }
             (200, _) => {
                 check_shape(kind, &raw.body).map_err(|_| fail(FetchFailure::Decode))?;
+                let mut stamp = None;
                 if let Some(c) = cache {
                     let meta = EntryMeta {
                         url: redact_url(url),
@@ -387,13 +484,19 @@ impl RegistryClient {
                     };
                     // A cache that cannot be written only costs a refetch next time.
                     let (c, k, body) = (c.clone(), key.clone(), raw.body.clone());
-                    let _ = self.on_disk(move || c.put(&k, meta, &body)).await;
+                    stamp = self
+                        .on_disk(move || c.put(&k, meta, &body))
+                        .await
+                        .and_then(Result::ok);
                 }
-                Ok(Fetched {
-                    bytes: raw.body,
-                    from_cache: false,
-                    status: 200,
-                })
+                Ok((
+                    Fetched {
+                        bytes: raw.body,
+                        from_cache: false,
+                        status: 200,
+                    },
+                    stamp,
+                ))
             }
             (404, _) => {
                 // Never cached: a later publish must be seen. Drop a stale revalidatable entry.
@@ -661,6 +764,12 @@ fn parse_max_age(v: &str) -> Option<Duration> {
 
 /// The clock for cache freshness (the real one: freshness is about the registry, not about
 /// `--danger-now`).
+/// Whether a cached 200 is served without asking the registry: immutable, fresh (its max-age
+/// not yet over at `now`), or anything cached when `offline`.
+fn servable(meta: &EntryMeta, offline: bool, now: i64) -> bool {
+    offline || meta.immutable || meta.fresh_until.is_some_and(|t| now < t)
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -19,7 +19,7 @@ pub const MAX_PACKUMENT_BYTES: usize = 256 * 1024 * 1024;
 pub const MAX_PACKUMENT_DEPTH: usize = 64;
 
 /// A packument: its versions (raw, parsed on demand) and the `time` map (unsigned).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Packument {
     /// `name`, when the document carries one.
     pub name: Option<String>,
@@ -82,6 +82,41 @@ impl Packument {
     /// than being a single version document.
     pub fn has_versions_object(&self) -> bool {
         self.versions_object
+    }
+
+    /// The packument as kept, written back as a packument document (`name`, the kept entries
+    /// reduced to the fields a version is read from, their `time`): parsing it again keeps
+    /// exactly the same versions, times and name. `None` for a version document.
+    pub fn to_json(&self) -> Option<Vec<u8>> {
+        if !self.versions_object {
+            return None;
+        }
+        let versions: serde_json::Map<String, serde_json::Value> = self
+            .versions
+            .iter()
+            .map(|(v, entry)| {
+                let entry = match entry {
+                    serde_json::Value::Object(m) => serde_json::Value::Object(
+                        m.iter()
+                            .filter(|(k, _)| lean::VERSION_FIELDS.contains(&k.as_str()))
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    ),
+                    other => other.clone(),
+                };
+                (v.clone(), entry)
+            })
+            .collect();
+        let mut doc = serde_json::Map::new();
+        if let Some(name) = &self.name {
+            doc.insert("name".into(), name.clone().into());
+        }
+        doc.insert("versions".into(), versions.into());
+        doc.insert(
+            "time".into(),
+            serde_json::Value::Object(self.time.clone().into_iter().collect()),
+        );
+        serde_json::to_vec(&doc).ok()
     }
 
     /// The raw entry `versions[version]` as kept (the fields a version entry is read from).
@@ -589,5 +624,47 @@ mod tests {
             Packument::from_slice(br#"{"versions":"x"}"#).unwrap_err().0,
             "`versions` is not an object"
         );
+    }
+
+    #[test]
+    fn written_back_it_reads_the_same() {
+        struct Keep;
+        impl EntrySink for Keep {
+            fn keys(&self) -> &[&str] {
+                &["scripts", "readme"]
+            }
+            fn begin(&mut self) {}
+            fn entry(&mut self, _: String, _: serde_json::Value) {}
+            fn not_an_object(&mut self) {}
+        }
+        let docs = [
+            r#"{"name":"x","readme":"r","versions":{
+                "1.0.0":{"name":"x","version":"1.0.0","readme":"r","scripts":{"a":"b"},
+                         "dist":{"integrity":"sha512-AA==","n":1.5e300,"big":18446744073709551615,
+                                 "signatures":[{"keyid":"k","sig":"s"}]},
+                         "_npmUser":{"name":"n","email":"e\u2028"}},
+                "2.0.0":[1,{"a":2}], "3.0.0":null, "4.0.0":"odd", "5.0.0":-1.5},
+              "time":{"1.0.0":"2025-01-01T00:00:00Z","2.0.0":7,"9.0.0":"x"}}"#,
+            r#"{"name":5,"versions":{"1.0.0":{}},"time":"not a map"}"#,
+            r#"{"versions":{}}"#,
+        ];
+        let every: BTreeSet<String> = ["1.0.0", "2.0.0", "3.0.0", "4.0.0", "5.0.0", "6.0.0"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let some: BTreeSet<String> = ["1.0.0", "3.0.0"].iter().map(|s| s.to_string()).collect();
+        for doc in docs {
+            for only in [&every, &some] {
+                let kept = Packument::from_slice_for(doc.as_bytes(), only).unwrap();
+                let (with_sink, _) =
+                    Packument::from_slice_with(doc.as_bytes(), only, &mut Keep).unwrap();
+                for p in [&kept, &with_sink] {
+                    let again = Packument::from_slice_for(&p.to_json().unwrap(), only).unwrap();
+                    assert_eq!(again, kept, "{doc}");
+                }
+            }
+        }
+        let version_doc = Packument::from_slice(br#"{"version":"1.0.0","dist":{}}"#).unwrap();
+        assert!(version_doc.to_json().is_none());
     }
 }

@@ -15,7 +15,9 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 use url::Url;
 
-use super::client::{Accept, FetchError, FetchFailure, Fetched, RegistryClient, ResourceKind};
+use super::client::{
+    Accept, DerivedSlot, FetchError, FetchFailure, Fetched, RegistryClient, ResourceKind, Served,
+};
 use super::config::RegistryConfig;
 use super::packument::Packument;
 use super::redact::redact_url;
@@ -185,26 +187,77 @@ pub struct VersionMetadata {
 /// attestations of every wanted version present in its packument as soon as that packument
 /// is in. Keeps every packument's body.
 pub async fn fetch_all(client: Arc<RegistryClient>, plan: &FetchPlan) -> FetchedEvidence {
-    fetch_all_digested(client, plan, |_, wanted, f| {
-        let doc = Packument::from_slice_for(&f.bytes, wanted).ok();
-        (observe(doc.as_ref(), wanted), f)
-    })
-    .await
+    fetch_all_digested(client, plan, KeepBodies).await
 }
 
-/// [`fetch_all`], with each packument handed to `digest` (name, wanted versions, body) as soon
-/// as it is in, on a blocking thread (at most one per core at a time), and only what `digest`
-/// returns kept: the body is dropped there, so a run never holds every body at once. `digest`
-/// also returns what the plan needs of the wanted versions ([`observe`] of its parse).
-pub async fn fetch_all_digested<P, D>(
+/// What [`fetch_all_digested`] makes of each packument, on a blocking thread.
+pub trait Digest: Send + Sync + 'static {
+    /// What is kept of a packument.
+    type Kept: Send + 'static;
+
+    /// Bodies of this many bytes or more are digested once: what is made of one is stored in
+    /// the cache beside it ([`DerivedSlot`]) and read back ([`Digest::derived`]) while the
+    /// cache serves that body without a request. `None`: every body is digested every time.
+    fn large(&self) -> Option<u64>;
+
+    /// Digests a packument body fetched for `name`, wanted for the `wanted` versions: what is
+    /// kept of it, and what the plan needs of the wanted versions ([`observe`] of its parse).
+    /// `slot`: where to store what is derived from it, for a large body in a writable cache.
+    fn body(
+        &self,
+        name: &str,
+        wanted: &BTreeSet<String>,
+        fetched: Fetched,
+        slot: Option<DerivedSlot>,
+    ) -> (Vec<Observation>, Self::Kept);
+
+    /// What [`Digest::body`] stored for `name`'s packument, read back; `None` when it cannot be
+    /// used (made for other versions or by another build, or unreadable): the body is then
+    /// read and digested.
+    fn derived(
+        &self,
+        name: &str,
+        wanted: &BTreeSet<String>,
+        derived: &[u8],
+    ) -> Option<(Vec<Observation>, Self::Kept)>;
+}
+
+/// The digest of [`fetch_all`]: the whole body, kept.
+struct KeepBodies;
+
+impl Digest for KeepBodies {
+    type Kept = Fetched;
+    fn large(&self) -> Option<u64> {
+        None
+    }
+    fn body(
+        &self,
+        _: &str,
+        wanted: &BTreeSet<String>,
+        f: Fetched,
+        _: Option<DerivedSlot>,
+    ) -> (Vec<Observation>, Fetched) {
+        let doc = Packument::from_slice_for(&f.bytes, wanted).ok();
+        (observe(doc.as_ref(), wanted), f)
+    }
+    fn derived(
+        &self,
+        _: &str,
+        _: &BTreeSet<String>,
+        _: &[u8],
+    ) -> Option<(Vec<Observation>, Fetched)> {
+        None
+    }
+}
+
+/// [`fetch_all`], with each packument handed to `digest` as soon as it is in, on a blocking
+/// thread (at most one per core at a time), and only what `digest` returns kept: the body is
+/// dropped there, so a run never holds every body at once.
+pub async fn fetch_all_digested<D: Digest>(
     client: Arc<RegistryClient>,
     plan: &FetchPlan,
     digest: D,
-) -> FetchedEvidence<P>
-where
-    P: Send + 'static,
-    D: Fn(&str, &BTreeSet<String>, Fetched) -> (Vec<Observation>, P) + Send + Sync + 'static,
-{
+) -> FetchedEvidence<D::Kept> {
     let digest = Arc::new(digest);
     // Packuments between their request and the end of their digest: as many as the client
     // sends requests at once, so its requests stay busy while the bodies held in memory
@@ -221,18 +274,49 @@ where
         set.spawn(async move {
             // Closed never: the semaphores live as long as this function.
             let _slot = in_flight.acquire_owned().await.ok();
-            let r = c.get(&u, accept, ResourceKind::Packument).await;
-            let f = match r {
-                Ok(f) => f,
-                Err(e) => return Job::Packument(name, None, Err(e)),
+            let large = digest.large();
+            let mut served = match large {
+                Some(large) => {
+                    c.get_served(&u, accept, ResourceKind::Packument, large)
+                        .await
+                }
+                None => c
+                    .get(&u, accept, ResourceKind::Packument)
+                    .await
+                    .map(|f| Served::Body(f, None)),
             };
-            let _core = parsing.acquire_owned().await.ok();
-            let task_name = name.clone();
-            let done = tokio::task::spawn_blocking(move || digest(&task_name, &versions, f)).await;
-            match done {
-                Ok((observed, p)) => Job::Packument(name, Some(observed), Ok(p)),
-                // The digest panicked: a bug; re-raise it rather than lose the package.
-                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            let versions = Arc::new(versions);
+            loop {
+                let served_now = match served {
+                    Ok(s) => s,
+                    Err(e) => return Job::Packument(name, None, Err(e)),
+                };
+                let core = parsing.clone().acquire_owned().await.ok();
+                let (task_name, task_versions, task_digest) =
+                    (name.clone(), versions.clone(), digest.clone());
+                let done = tokio::task::spawn_blocking(move || match served_now {
+                    Served::Body(f, slot) => {
+                        // Only a large body is worth storing what is made of it.
+                        let slot =
+                            slot.filter(|_| large.is_some_and(|l| f.bytes.len() as u64 >= l));
+                        Some(task_digest.body(&task_name, &task_versions, f, slot))
+                    }
+                    Served::Derived(d) => task_digest.derived(&task_name, &task_versions, &d),
+                })
+                .await;
+                drop(core);
+                match done {
+                    Ok(Some((observed, p))) => return Job::Packument(name, Some(observed), Ok(p)),
+                    // What was derived cannot be used: the body itself, read whole (and
+                    // digested again, replacing what was stored).
+                    Ok(None) => {
+                        served = c
+                            .get_served(&u, accept, ResourceKind::Packument, u64::MAX)
+                            .await;
+                    }
+                    // The digest panicked: a bug; re-raise it rather than lose the package.
+                    Err(e) => std::panic::resume_unwind(e.into_panic()),
+                }
             }
         });
     }

@@ -87,7 +87,10 @@ fn writer_child() {
     for generation in start.. {
         let body = generation_bytes(generation);
         match &cache {
-            Some(c) => c.put(&cache_key(), meta(), &body).expect("cache put"),
+            Some(c) => c
+                .put(&cache_key(), meta(), &body)
+                .map(drop)
+                .expect("cache put"),
             None => npm_provenance::util::write_atomic(&target, &body).expect("write_atomic"),
         }
     }

@@ -682,6 +682,135 @@ fn real_nuxt_data_verifies_with_production_trust() {
     assert_eq!(doc["summary"]["with_provenance"], 2);
 }
 
+/// The files under `dir` whose name ends with `suffix`.
+fn files_ending(dir: &Path, suffix: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_large_packument_is_digested_once_while_the_cache_serves_it() {
+    let w = World::new("stored-digest");
+    let mut pkgs: Vec<Pkg> = (0..12)
+        .map(|i| {
+            let mut p = Pkg::new("big", &format!("1.0.{i}"));
+            p.time = T0 + i * 86_400;
+            if i < 11 {
+                p.att = Att::Full;
+            }
+            p
+        })
+        .collect();
+    pkgs.push(Pkg::new("small", "1.0.0"));
+    w.publish(&pkgs);
+    // `big`'s packument made large (as real ones are, with readmes); `small`'s stays small.
+    let mut doc: Value = serde_json::from_slice(&w.registry.packument("big").unwrap()).unwrap();
+    doc["readme"] = json!("x".repeat(300 * 1024));
+    w.registry
+        .add_packument("big", serde_json::to_vec(&doc).unwrap(), None);
+    w.registry.set_cache_control(Some("public, max-age=300"));
+    let installed = [pkgs[11].clone(), pkgs[12].clone()];
+    let dir = w.project("stored", &installed);
+    let first = w.verify(&dir, &["--json"]);
+    let doc = report(&first);
+    let big = package(&doc, "big", "1.0.11");
+    // The history engine read the whole packument: the provenance stopped at 1.0.11.
+    assert!(
+        big["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "provenance-downgrade"),
+        "{big:#}"
+    );
+    // What was made of the large packument is stored beside it; nothing of the small one.
+    let cache = w.dir.join("cache");
+    let stored = files_ending(&cache, ".d");
+    assert_eq!(stored.len(), 1, "{stored:?}");
+
+    // While the cache serves the packument, the next runs read the stored digest, not the
+    // body: damaged in the middle (the same length; its CRC-32 would refuse it if read), no
+    // request is made for it, and the report is the same, with and without the history.
+    let packument_entry = PathBuf::from(stored[0].to_string_lossy().trim_end_matches(".d"));
+    let mut raw = std::fs::read(&packument_entry).unwrap();
+    let mid = raw.len() / 2;
+    raw[mid] ^= 1;
+    std::fs::write(&packument_entry, &raw).unwrap();
+    w.registry.clear_log();
+    let second = w.verify(&dir, &["--json"]);
+    let paths: Vec<String> = w.registry.requests().into_iter().map(|r| r.path).collect();
+    assert!(!paths.contains(&"/big".to_string()), "{paths:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&second.stdout)
+    );
+    assert_eq!(first.status.code(), second.status.code());
+    let lean = w.verify(&dir, &["--json", "--no-history"]);
+    let lean_doc = report(&lean);
+    let codes: Vec<&Value> = package(&lean_doc, "big", "1.0.11")["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["code"])
+        .collect();
+    assert_eq!(codes, ["provenance-missing"]);
+    let paths: Vec<String> = w.registry.requests().into_iter().map(|r| r.path).collect();
+    assert!(!paths.contains(&"/big".to_string()), "{paths:?}");
+
+    // Other installed versions: the stored digest does not serve; the body is read (found
+    // damaged here, so fetched again) and digested for them.
+    let other = [pkgs[5].clone(), pkgs[12].clone()];
+    let other_dir = w.project("other", &other);
+    w.registry.clear_log();
+    let out = w.verify(&other_dir, &["--json"]);
+    let big_requests = w
+        .registry
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/big")
+        .count();
+    assert_eq!(big_requests, 1);
+    let doc = report(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc:#}");
+    let big = package(&doc, "big", "1.0.5");
+    assert_eq!(big["provenance"]["status"], "verified");
+    assert_eq!(big["registry_signature"]["status"], "verified");
+
+    // A damaged stored digest is never used: dropped, the body read and digested again.
+    let stored = files_ending(&cache, ".d");
+    assert_eq!(stored.len(), 1);
+    let mut raw = std::fs::read(&stored[0]).unwrap();
+    let last = raw.len() - 2;
+    raw[last] ^= 1;
+    std::fs::write(&stored[0], &raw).unwrap();
+    let again = w.verify(&other_dir, &["--json"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&again.stdout)
+    );
+    assert_ne!(std::fs::read(&stored[0]).unwrap(), raw, "stored again");
+
+    // --offline reads the stored digest too (`small`'s attestations, a 404, are not cached).
+    w.registry.clear_log();
+    let offline = w.verify(&other_dir, &["--json", "--offline"]);
+    assert_eq!(w.registry.requests().len(), 0);
+    assert_eq!(
+        package(&report(&offline), "big", "1.0.5"),
+        package(&doc, "big", "1.0.5")
+    );
+}
+
 /// Runs `verify` against the fixture with the test trusted root but without `--npm-keys`.
 /// `verify` against the fixture registry as the project's own registry (`--registry`), not the
 /// public one: its keys are the registry's own, unpinned.

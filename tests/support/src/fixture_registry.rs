@@ -291,6 +291,13 @@ impl FixtureRegistry {
         );
     }
 
+    /// The full packument served for `name`, if any.
+    pub fn packument(&self, name: &str) -> Option<Vec<u8>> {
+        let docs = self.state.docs.read().unwrap();
+        docs.get(&normalise(&format!("/{name}")))
+            .map(|e| e.full.body.clone())
+    }
+
     pub fn add_attestations(&self, name: &str, version: &str, body: Vec<u8>) {
         self.add_raw(
             &format!("/-/npm/v1/attestations/{name}@{version}"),
