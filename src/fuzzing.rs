@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 
 use crate::inventory::{self, InventoryOptions};
 use crate::registry::attestations::AttestationsResponse;
-use crate::registry::cache::{Cache, CacheKey};
+use crate::registry::cache::{Cache, CacheKey, Peeked, Stamp};
 use crate::registry::config::{ConfigInputs, RegistryConfig};
 use crate::registry::packument::Packument;
 use crate::trust::npm_keys::{KeySource, NpmKeys};
@@ -46,6 +46,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("policy", policy),
     ("snapshot_manifest", snapshot_manifest),
     ("statement", statement),
+    ("stored_digest", stored_digest),
     ("trusted_root", trusted_root),
     ("tuf_root", tuf_root),
     ("yarn_lock", yarn_lock),
@@ -210,12 +211,40 @@ pub fn cache_entry(data: &[u8]) {
     if std::fs::create_dir_all(&shard).is_ok()
         && std::fs::write(shard.join(key.as_str()), data).is_ok()
     {
+        // As a large entry (metadata only) and as a small one (read whole), as `verify` reads
+        // packuments; then the same bytes as the entry derived from it.
+        for large in [0, 1 << 18, u64::MAX] {
+            match cache.peek(&key, large) {
+                Peeked::Large(meta) => assert!(meta.body_len >= large),
+                Peeked::Entry(entry) => {
+                    assert_eq!(entry.meta.body_len, entry.body.len() as u64)
+                }
+                Peeked::Missing => {}
+            }
+            let _ = std::fs::write(shard.join(key.as_str()), data);
+        }
         if let Some(entry) = cache.get(&key) {
             // Served only when the body matches its recorded length (and checksum).
             assert_eq!(entry.meta.body_len, entry.body.len() as u64);
         }
+        if std::fs::write(shard.join(format!("{}.d", key.as_str())), data).is_ok() {
+            let stamp = Stamp {
+                body_len: 0,
+                body_crc32: 0,
+                etag: None,
+                last_modified: None,
+            };
+            let _ = cache.get_derived(&key, &stamp);
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A digest stored beside a large cached packument (`verify` reads it instead of the body):
+/// the bytes as a whole stored digest, then as its body behind a header this build accepts
+/// (the first two bytes give the length of the packument part).
+pub fn stored_digest(data: &[u8]) {
+    crate::app::verify::read_stored_digest(data);
 }
 
 /// A snapshot's `manifest.json` (`verify --snapshot DIR`: the directory may come from another

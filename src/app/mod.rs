@@ -9,7 +9,7 @@ mod pin;
 mod snapshot;
 mod trust_roots;
 mod trust_update;
-mod verify;
+pub(crate) mod verify;
 mod verify_bundle;
 
 use crate::cli::{Cli, Command, Format, OutputArgs, TrustRootsCommand};

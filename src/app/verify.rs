@@ -107,6 +107,11 @@ pub(super) struct Config {
     trust_findings: Vec<Finding>,
 }
 
+/// The `stored_digest` fuzzing entry ([`crate::fuzzing::stored_digest`]).
+pub(crate) fn read_stored_digest(data: &[u8]) {
+    digest::fuzz_read(data);
+}
+
 pub fn run(args: VerifyArgs) -> Result<u8, AppError> {
     let run = build_report(&args, None)?;
     let Evaluated {

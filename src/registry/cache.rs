@@ -258,7 +258,7 @@ impl Cache {
         }
         // Large: the length is checked here (a truncated file is corrupt); the CRC-32 only when
         // the body is read ([`Cache::get`]).
-        if file_len != start as u64 + meta.body_len {
+        if file_len.checked_sub(start as u64) != Some(meta.body_len) {
             self.drop_entry(&path);
             return Peeked::Missing;
         }
@@ -642,6 +642,21 @@ mod tests {
         assert!(!path.exists());
         std::fs::write(&path, b"garbage").unwrap();
         assert!(matches!(c.peek(&key(), 0), Peeked::Missing));
+        // A recorded length that no file can have: corrupt, never an overflow.
+        for len in [u64::MAX, u64::MAX - 100, 1 << 63] {
+            let mut m = meta("u");
+            m.body_len = len;
+            let mut raw = MAGIC.to_vec();
+            raw.extend(serde_json::to_vec(&m).unwrap());
+            raw.extend(b"\nbody");
+            for large in [0, 1 << 18, u64::MAX] {
+                std::fs::write(&path, &raw).unwrap();
+                assert!(
+                    matches!(c.peek(&key(), large), Peeked::Missing),
+                    "{len} {large}"
+                );
+            }
+        }
         std::fs::remove_dir_all(&d).unwrap();
     }
 

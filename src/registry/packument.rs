@@ -18,6 +18,9 @@ pub const MAX_PACKUMENT_BYTES: usize = 256 * 1024 * 1024;
 /// stack-hungry input before it is parsed).
 pub const MAX_PACKUMENT_DEPTH: usize = 64;
 
+/// The fields of a version entry a packument keeps (everything a version is read from).
+pub use lean::VERSION_FIELDS;
+
 /// A packument: its versions (raw, parsed on demand) and the `time` map (unsigned).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Packument {
@@ -337,7 +340,7 @@ mod lean {
     pub(super) const VERSIONS: &str = "versions";
     /// The fields of a version entry [`super::PackumentVersion`] reads: everything else is
     /// skipped while parsing.
-    pub(super) const VERSION_FIELDS: &[&str] = &["name", "version", "dist", "_npmUser"];
+    pub const VERSION_FIELDS: &[&str] = &["name", "version", "dist", "_npmUser"];
     /// The top-level fields kept: the packument's, and a version document's.
     const TOP_FIELDS: &[&str] = &["name", "versions", "time", "version", "dist", "_npmUser"];
 

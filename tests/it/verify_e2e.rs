@@ -811,6 +811,49 @@ fn a_large_packument_is_digested_once_while_the_cache_serves_it() {
     );
 }
 
+#[test]
+fn a_stale_large_packument_is_read_again_not_its_stored_digest() {
+    let w = World::new("stale-digest");
+    let pad = |w: &World| {
+        let mut doc: Value = serde_json::from_slice(&w.registry.packument("big").unwrap()).unwrap();
+        doc["readme"] = json!("x".repeat(300 * 1024));
+        w.registry
+            .add_packument("big", serde_json::to_vec(&doc).unwrap(), None);
+    };
+    let pkgs: Vec<Pkg> = (0..3)
+        .map(|i| Pkg::new("big", &format!("1.0.{i}")))
+        .collect();
+    w.publish(&pkgs);
+    pad(&w);
+    // No Cache-Control: every run revalidates the packument.
+    let dir = w.project("stale", &pkgs[2..]);
+    let first = w.verify(&dir, &["--json"]);
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(files_ending(&w.dir.join("cache"), ".d").len(), 1);
+    // The registry now serves 1.0.2 signed over another integrity: what was stored of the old
+    // body must not answer for the new one.
+    let mut tampered = pkgs.clone();
+    tampered[2].sig = Sig::Tampered;
+    w.publish(&tampered);
+    pad(&w);
+    w.registry.clear_log();
+    let out = w.verify(&dir, &["--json"]);
+    let asked = w
+        .registry
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/big")
+        .count();
+    assert_eq!(asked, 1);
+    let doc = report(&out);
+    assert_eq!(
+        package(&doc, "big", "1.0.2")["registry_signature"]["status"],
+        "invalid",
+        "{doc:#}"
+    );
+    assert_ne!(out.status.code(), Some(0));
+}
+
 /// Runs `verify` against the fixture with the test trusted root but without `--npm-keys`.
 /// `verify` against the fixture registry as the project's own registry (`--registry`), not the
 /// public one: its keys are the registry's own, unpinned.

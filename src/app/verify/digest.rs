@@ -15,7 +15,7 @@
 use crate::findings::Finding;
 use crate::policy::facts::{FactsBuilder, HistoryFacts};
 use crate::registry::client::DerivedSlot;
-use crate::registry::packument::{Packument, PackumentError};
+use crate::registry::packument::{EntrySink, Packument, PackumentError, VERSION_FIELDS};
 use crate::registry::plan::{observe, Digest, Observation};
 use crate::registry::Fetched;
 use crate::util::escape_text;
@@ -144,9 +144,12 @@ const STORED_FORMAT: u32 = 1;
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 struct StoredHeader {
-    /// The build that made it (`CARGO_PKG_VERSION`) and [`STORED_FORMAT`].
+    /// The build that made it (`CARGO_PKG_VERSION`), [`STORED_FORMAT`], and the version-entry
+    /// fields it kept ([`stored_fields`]): a build that reads other fields never uses it, even
+    /// where [`STORED_FORMAT`] was not raised.
     tool: String,
     format: u32,
+    fields: Vec<String>,
     /// The installed versions it was made for.
     installed: BTreeSet<String>,
     /// Whether the history engine ran.
@@ -155,6 +158,17 @@ struct StoredHeader {
     packument: usize,
     /// Whether history facts follow it.
     facts: bool,
+}
+
+/// The version-entry fields a digest keeps: those the packument keeps, and those the history
+/// reads.
+fn stored_fields() -> Vec<String> {
+    let history = FactsBuilder::default();
+    VERSION_FIELDS
+        .iter()
+        .chain(history.keys())
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// What is stored of a digest: `None` when there is nothing worth storing (a packument that
@@ -168,6 +182,7 @@ fn to_stored(installed: &BTreeSet<String>, history: bool, d: &Digested) -> Optio
     let header = StoredHeader {
         tool: env!("CARGO_PKG_VERSION").to_string(),
         format: STORED_FORMAT,
+        fields: stored_fields(),
         installed: installed.clone(),
         history,
         packument: packument.len(),
@@ -196,6 +211,7 @@ fn from_stored(
     let rest = &rest[nl + 1..];
     if header.tool != env!("CARGO_PKG_VERSION")
         || header.format != STORED_FORMAT
+        || header.fields != stored_fields()
         || header.installed != *installed
         || (history && !header.history)
         || header.packument > rest.len()
@@ -213,6 +229,44 @@ fn from_stored(
     let observed = observe(Some(&doc), installed);
     let verify = usable(name, Ok(doc));
     Some((observed, Digested { verify, history }))
+}
+
+/// The `stored_digest` fuzzing entry ([`crate::fuzzing::stored_digest`]): `data` as a whole
+/// stored digest, then as the body behind a header this build accepts, the first two bytes
+/// (big-endian) giving the length of the packument part.
+pub(super) fn fuzz_read(data: &[u8]) -> usize {
+    let installed: BTreeSet<String> = ["1.0.0", "2.0.0"].map(String::from).into();
+    let mut read = 0;
+    for history in [true, false] {
+        read += usize::from(from_stored("p", &installed, history, data).is_some());
+    }
+    let Some((len, body)) = data.split_first_chunk::<2>() else {
+        return read;
+    };
+    let split = usize::from(u16::from_be_bytes(*len)).min(body.len());
+    for facts in [true, false] {
+        let header = StoredHeader {
+            tool: env!("CARGO_PKG_VERSION").to_string(),
+            format: STORED_FORMAT,
+            fields: stored_fields(),
+            installed: installed.clone(),
+            history: true,
+            packument: split,
+            facts,
+        };
+        let mut bytes = STORED_MAGIC.to_vec();
+        bytes.extend(serde_json::to_vec(&header).unwrap_or_default());
+        bytes.push(b'\n');
+        bytes.extend(body);
+        for history in [true, false] {
+            if let Some((observed, d)) = from_stored("p", &installed, history, &bytes) {
+                assert_eq!(observed.len(), installed.len());
+                assert!(history || d.history.is_none());
+                read += 1;
+            }
+        }
+    }
+    read
 }
 
 #[cfg(test)]
@@ -341,6 +395,31 @@ mod tests {
         // Nothing is stored of an unusable packument (it is parsed again each time, to say why).
         let (_, d) = digest("p", &set(&["1.0.0"]), fetched("[1]"), true);
         assert!(to_stored(&set(&["1.0.0"]), true, &d).is_none());
+    }
+
+    #[test]
+    fn the_fuzz_seeds_reach_the_read_path() {
+        // Behind a header saying facts follow: `good.bin` reads back with and without the
+        // history; `bad-facts.bin` (a dependency map out of range) only without (its facts
+        // are then not read). `packument-only.bin` has no facts: read without them (three
+        // ways), never as facts.
+        let seeds =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/stored_digest");
+        let read = |f: &str| fuzz_read(&std::fs::read(seeds.join(f)).unwrap());
+        assert_eq!(read("good.bin"), 2);
+        assert_eq!(read("packument-only.bin"), 3);
+        assert_eq!(read("bad-facts.bin"), 1);
+    }
+
+    #[test]
+    fn a_digest_of_other_fields_is_not_used() {
+        let installed = set(&["1.2.0"]);
+        let (_, d) = digest("p", &installed, fetched(DOC), true);
+        let stored = String::from_utf8(to_stored(&installed, true, &d).unwrap()).unwrap();
+        assert!(from_stored("p", &installed, true, stored.as_bytes()).is_some());
+        let fewer = stored.replacen("\"_npmUser\",", "", 1);
+        assert_ne!(fewer, stored);
+        assert!(from_stored("p", &installed, true, fewer.as_bytes()).is_none());
     }
 
     #[test]
