@@ -28,6 +28,11 @@
 //! the project npm reads: `package.json`, the `package-lock.json` ours reads (the corpus one
 //! plus the attested packages), workspace folders, links and one `package.json` per installed
 //! location under `node_modules`. It stops after `--seconds` (default 3600).
+//!
+//! Packages bundled inside another package's tarball (`inBundle`) are left out of the tree and
+//! of the lockfile ours reads: `npm audit signatures` asks the registry for each of them, while
+//! ours reports them as bundled (their bytes come with the parent's tarball, which is verified),
+//! so they would not be the same work. The theia lockfile has none.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -141,6 +146,7 @@ fn run() -> Result<(), String> {
     let _ = std::fs::remove_file(args.out.join("ready"));
 
     let mut lock = read_json(&args.lockfile)?;
+    without_bundled(&mut lock);
     let root_pkg_path = args
         .lockfile
         .parent()
@@ -194,10 +200,7 @@ fn run() -> Result<(), String> {
         else {
             continue;
         };
-        if !e["resolved"]
-            .as_str()
-            .is_some_and(|r| r.starts_with("https://registry.npmjs.org/"))
-        {
+        if !e["resolved"].as_str().is_some_and(from_public_registry) {
             continue;
         }
         let name = entry_name(loc, e);
@@ -410,9 +413,7 @@ fn place_extras(
             k.starts_with("node_modules/")
                 && !k["node_modules/".len()..].contains("/node_modules/")
                 && e["link"].as_bool() != Some(true)
-                && e["resolved"]
-                    .as_str()
-                    .is_some_and(|r| r.starts_with("https://registry.npmjs.org/"))
+                && e["resolved"].as_str().is_some_and(from_public_registry)
         })
         .map(|(k, _)| k.clone())
         .collect();
@@ -661,4 +662,34 @@ fn control_loop(listener: TcpListener, reg: &FixtureRegistry, tuf: Option<&Fixtu
             body.len()
         );
     }
+}
+
+/// A `resolved` URL on the public registry (old lockfiles recorded some over plain http).
+fn from_public_registry(resolved: &str) -> bool {
+    resolved.starts_with("https://registry.npmjs.org/")
+        || resolved.starts_with("http://registry.npmjs.org/")
+}
+
+/// Removes the entries bundled inside another package (`inBundle` in `packages`, `bundled` in
+/// a version 1/2 lockfile's `dependencies`) and the `bundleDependencies` naming them.
+fn without_bundled(lock: &mut Value) {
+    if let Some(packages) = lock.get_mut("packages").and_then(Value::as_object_mut) {
+        packages.retain(|_, e| e["inBundle"].as_bool() != Some(true));
+        for e in packages.values_mut() {
+            if let Some(e) = e.as_object_mut() {
+                e.remove("bundleDependencies");
+                e.remove("bundledDependencies");
+            }
+        }
+    }
+    // `get_mut`, never `value[key]` on a mutable value: that would insert the key.
+    fn legacy(deps: Option<&mut Value>) {
+        if let Some(deps) = deps.and_then(Value::as_object_mut) {
+            deps.retain(|_, e| e["bundled"].as_bool() != Some(true));
+            for e in deps.values_mut() {
+                legacy(e.get_mut("dependencies"));
+            }
+        }
+    }
+    legacy(lock.get_mut("dependencies"));
 }
