@@ -340,8 +340,7 @@ impl RegistryClient {
                     .map(|f| Served::Body(f, None))
             }
         };
-        let auth = self.auth.auth_for(url);
-        let key = CacheKey::new(url, accept.header(), auth.map(|a| a.nerf_dart.as_str()));
+        let key = self.cache_key(url, accept);
         let offline = self.opts.offline;
         let now = unix_now();
         let (c, k) = (cache.clone(), key.clone());
@@ -452,11 +451,7 @@ impl RegistryClient {
                         last_modified: raw.last_modified.or(e.meta.last_modified.clone()),
                         ..e.meta.clone()
                     };
-                    let (c, k, body) = (c.clone(), key.clone(), e.body.clone());
-                    stamp = self
-                        .on_disk(move || c.put(&k, meta, &body))
-                        .await
-                        .and_then(Result::ok);
+                    stamp = self.store(c, &key, meta, &e.body).await;
                 }
                 Ok((
                     Fetched {
@@ -482,12 +477,7 @@ impl RegistryClient {
                         body_len: 0,
                         body_crc32: 0,
                     };
-                    // A cache that cannot be written only costs a refetch next time.
-                    let (c, k, body) = (c.clone(), key.clone(), raw.body.clone());
-                    stamp = self
-                        .on_disk(move || c.put(&k, meta, &body))
-                        .await
-                        .and_then(Result::ok);
+                    stamp = self.store(c, &key, meta, &raw.body).await;
                 }
                 Ok((
                     Fetched {
@@ -513,13 +503,31 @@ impl RegistryClient {
     /// run fetches them again). No-op offline.
     pub fn evict(&self, url: &Url, accept: Accept) {
         if let Some(c) = &self.opts.cache {
-            let auth = self.auth.auth_for(url);
-            c.remove(&CacheKey::new(
-                url,
-                accept.header(),
-                auth.map(|a| a.nerf_dart.as_str()),
-            ));
+            c.remove(&self.cache_key(url, accept));
         }
+    }
+
+    /// The cache key of `url` fetched with `accept` under the credentials this client sends
+    /// it with.
+    fn cache_key(&self, url: &Url, accept: Accept) -> CacheKey {
+        let auth = self.auth.auth_for(url);
+        CacheKey::new(url, accept.header(), auth.map(|a| a.nerf_dart.as_str()))
+    }
+
+    /// Stores `body` under `key` (on the blocking pool, one per core), and returns the stamp of
+    /// the entry written: `None` when it could not be written, which only costs a refetch (and
+    /// what would have been derived from it) next time.
+    async fn store(
+        &self,
+        cache: &Cache,
+        key: &CacheKey,
+        meta: EntryMeta,
+        body: &Bytes,
+    ) -> Option<Stamp> {
+        let (c, k, body) = (cache.clone(), key.clone(), body.clone());
+        self.on_disk(move || c.put(&k, meta, &body))
+            .await
+            .and_then(Result::ok)
     }
 
     /// Plain http only to loopback unless `allow_http`; nothing but http(s).

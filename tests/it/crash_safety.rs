@@ -189,17 +189,13 @@ fn check_generation(bytes: &[u8]) -> Result<(), String> {
 /// Temporary files a killed writer left behind (and removes them).
 fn leftover_temp_files(dir: &Path) -> usize {
     let mut n = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if e.file_name().to_string_lossy().contains(".tmp-") {
-                // Counted, then removed so the next kill is counted on its own.
-                n += 1;
-                let _ = std::fs::remove_file(&p);
-            }
+    for p in crate::common::files_under(dir) {
+        if p.file_name()
+            .is_some_and(|f| f.to_string_lossy().contains(".tmp-"))
+        {
+            // Counted, then removed so the next kill is counted on its own.
+            n += 1;
+            let _ = std::fs::remove_file(&p);
         }
     }
     n

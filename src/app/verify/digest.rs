@@ -160,6 +160,39 @@ struct StoredHeader {
     facts: bool,
 }
 
+impl StoredHeader {
+    /// The header this build writes.
+    fn new(installed: &BTreeSet<String>, history: bool, packument: usize, facts: bool) -> Self {
+        StoredHeader {
+            tool: env!("CARGO_PKG_VERSION").to_string(),
+            format: STORED_FORMAT,
+            fields: stored_fields(),
+            installed: installed.clone(),
+            history,
+            packument,
+            facts,
+        }
+    }
+
+    /// Whether this build wrote it, with the fields it keeps.
+    fn of_this_build(&self) -> bool {
+        self.tool == env!("CARGO_PKG_VERSION")
+            && self.format == STORED_FORMAT
+            && self.fields == stored_fields()
+    }
+
+    /// The stored digest: magic line, this header's line, then `parts`.
+    fn write(&self, parts: &[&[u8]]) -> Option<Vec<u8>> {
+        let mut out = STORED_MAGIC.to_vec();
+        out.extend(serde_json::to_vec(self).ok()?);
+        out.push(b'\n');
+        for part in parts {
+            out.extend_from_slice(part);
+        }
+        Some(out)
+    }
+}
+
 /// The version-entry fields a digest keeps: those the packument keeps, and those the history
 /// reads.
 fn stored_fields() -> Vec<String> {
@@ -179,21 +212,8 @@ fn to_stored(installed: &BTreeSet<String>, history: bool, d: &Digested) -> Optio
         (Some(h), true) => Some(h.to_stored()?),
         _ => None,
     };
-    let header = StoredHeader {
-        tool: env!("CARGO_PKG_VERSION").to_string(),
-        format: STORED_FORMAT,
-        fields: stored_fields(),
-        installed: installed.clone(),
-        history,
-        packument: packument.len(),
-        facts: facts.is_some(),
-    };
-    let mut out = STORED_MAGIC.to_vec();
-    out.extend(serde_json::to_vec(&header).ok()?);
-    out.push(b'\n');
-    out.extend(packument);
-    out.extend(facts.unwrap_or_default());
-    Some(out)
+    StoredHeader::new(installed, history, packument.len(), facts.is_some())
+        .write(&[&packument, &facts.unwrap_or_default()])
 }
 
 /// [`digest`] of the body a stored digest was made from, read back from it; `None` when it was
@@ -209,9 +229,7 @@ fn from_stored(
     let nl = rest.iter().position(|&b| b == b'\n')?;
     let header: StoredHeader = serde_json::from_slice(&rest[..nl]).ok()?;
     let rest = &rest[nl + 1..];
-    if header.tool != env!("CARGO_PKG_VERSION")
-        || header.format != STORED_FORMAT
-        || header.fields != stored_fields()
+    if !header.of_this_build()
         || header.installed != *installed
         || (history && !header.history)
         || header.packument > rest.len()
@@ -245,19 +263,9 @@ pub(super) fn fuzz_read(data: &[u8]) -> usize {
     };
     let split = usize::from(u16::from_be_bytes(*len)).min(body.len());
     for facts in [true, false] {
-        let header = StoredHeader {
-            tool: env!("CARGO_PKG_VERSION").to_string(),
-            format: STORED_FORMAT,
-            fields: stored_fields(),
-            installed: installed.clone(),
-            history: true,
-            packument: split,
-            facts,
+        let Some(bytes) = StoredHeader::new(&installed, true, split, facts).write(&[body]) else {
+            continue;
         };
-        let mut bytes = STORED_MAGIC.to_vec();
-        bytes.extend(serde_json::to_vec(&header).unwrap_or_default());
-        bytes.push(b'\n');
-        bytes.extend(body);
         for history in [true, false] {
             if let Some((observed, d)) = from_stored("p", &installed, history, &bytes) {
                 assert_eq!(observed.len(), installed.len());
